@@ -1,0 +1,38 @@
+import type { FeedbackStatus } from '../api/types';
+
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+});
+
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+}
+
+export const STATUS_LABELS: Record<FeedbackStatus, string> = {
+  new: 'New',
+  in_progress: 'In progress',
+  done: 'Done',
+  archived: 'Archived',
+};
+
+export function statusLabel(status: string): string {
+  return (STATUS_LABELS as Record<string, string>)[status] ?? status;
+}
+
+export function excerpt(text: string, max = 140): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  // Count code points, not UTF-16 units, so an emoji is never cut in half.
+  const chars = Array.from(flat);
+  if (chars.length <= max) return flat;
+  return `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+}
+
+/** Allowed domains are edited one per line. */
+export function parseDomains(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}

@@ -1,0 +1,77 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { getRouteApi, useRouter } from '@tanstack/react-router';
+import { useState, type FormEvent } from 'react';
+import { api } from '../api/client';
+import { BusyButton } from '../components/busy-button';
+import { ErrorNotice } from '../components/error-notice';
+import { safeReturnPath } from '../lib/return-to';
+import { usePageTitle } from '../lib/use-page-title';
+
+const route = getRouteApi('/login');
+
+export function LoginPage() {
+  const { return_to: returnTo } = route.useSearch();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  usePageTitle('Log in');
+
+  const logIn = useMutation({
+    mutationFn: () => api.logIn(email, password),
+    onSuccess: () => {
+      // A new session: nothing cached under the previous one may be reused.
+      queryClient.clear();
+      setPassword('');
+      router.history.push(safeReturnPath(returnTo));
+    },
+  });
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    logIn.mutate();
+  }
+
+  return (
+    <main className="auth-page">
+      <div className="auth-brand">
+        <span className="brand-mark" aria-hidden="true" />
+        Parley
+      </div>
+      <div className="card auth-card">
+        <h1>Log in</h1>
+        <form onSubmit={submit} className="form">
+          <div className="field">
+            <label htmlFor="login-email">E-mail</label>
+            <input
+              id="login-email"
+              name="email"
+              type="email"
+              autoComplete="username"
+              required
+              autoFocus
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+            />
+          </div>
+          <div className="field">
+            <label htmlFor="login-password">Password</label>
+            <input
+              id="login-password"
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          </div>
+          <ErrorNotice error={logIn.error} />
+          <BusyButton busy={logIn.isPending} busyLabel="Logging in…" className="button-block">
+            Log in
+          </BusyButton>
+        </form>
+      </div>
+    </main>
+  );
+}

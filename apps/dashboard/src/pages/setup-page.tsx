@@ -1,0 +1,193 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link, useRouter } from '@tanstack/react-router';
+import { useState, type FormEvent } from 'react';
+import { api, isApiError } from '../api/client';
+import { setupQuery } from '../api/queries';
+import { BusyButton } from '../components/busy-button';
+import { ErrorNotice } from '../components/error-notice';
+import { takeSetupTokenFromUrl } from '../lib/setup-token';
+import { usePageTitle } from '../lib/use-page-title';
+
+export const PASSWORD_MIN = 12;
+export const PASSWORD_MAX = 128;
+
+/**
+ * The token is kept in memory only. It is taken from the fragment on the
+ * first render (which also removes it from the address bar); React may call
+ * a state initializer twice, so later calls reuse what was taken.
+ */
+let rememberedToken: string | null = null;
+function takeToken(): string | null {
+  const fresh = takeSetupTokenFromUrl();
+  if (fresh !== null) rememberedToken = fresh;
+  return rememberedToken;
+}
+
+export function SetupPage() {
+  const [linkToken] = useState(takeToken);
+  const setup = useQuery(setupQuery);
+  usePageTitle('Set up');
+
+  return (
+    <main className="auth-page">
+      <div className="auth-brand">
+        <span className="brand-mark" aria-hidden="true" />
+        Parley
+      </div>
+      <div className="card auth-card auth-card-wide">
+        {setup.isPending ? (
+          <p className="muted">Loading…</p>
+        ) : setup.isError ? (
+          <ErrorNotice error={setup.error} />
+        ) : setup.data.required ? (
+          <SetupForm linkToken={linkToken} />
+        ) : (
+          <AlreadySetUp />
+        )}
+      </div>
+    </main>
+  );
+}
+
+function AlreadySetUp() {
+  return (
+    <div data-testid="setup-done">
+      <h1>Parley is already set up</h1>
+      <p>An administrator account exists. Log in with it, or ask your administrator for an invitation.</p>
+      <p>
+        <Link to="/login" className="button button-primary">
+          Go to log in
+        </Link>
+      </p>
+    </div>
+  );
+}
+
+function SetupForm({ linkToken }: { linkToken: string | null }) {
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const [token, setToken] = useState(linkToken ?? '');
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [organization, setOrganization] = useState('');
+
+  const complete = useMutation({
+    mutationFn: () => api.completeSetup({ token, email, password, name, organization }),
+    onSuccess: async () => {
+      rememberedToken = null;
+      queryClient.clear();
+      await router.navigate({ to: '/' });
+    },
+  });
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    complete.mutate();
+  }
+
+  const passwordLength = Array.from(password).length;
+  if (isApiError(complete.error, 'setup_done')) return <AlreadySetUp />;
+  // A link token that the server refused can be corrected by hand.
+  const isTokenFieldShown = linkToken === null || isApiError(complete.error, 'setup_token_invalid');
+
+  return (
+    <>
+      <h1>Set up Parley</h1>
+      <p className="muted">
+        Create the first account. It owns the organization you name here and can invite the rest of
+        your team later.
+      </p>
+      <form onSubmit={submit} className="form">
+        {isTokenFieldShown && (
+          <div className="field">
+            <label htmlFor="setup-token">Setup token</label>
+            <input
+              id="setup-token"
+              name="token"
+              type="text"
+              autoComplete="off"
+              spellCheck={false}
+              required
+              value={token}
+              onChange={(e) => setToken(e.target.value.trim())}
+              aria-describedby="setup-token-hint"
+            />
+            <p className="hint" id="setup-token-hint">
+              Open the one-time setup link the server printed when it first started, or paste the
+              part after <code>#token=</code> here.
+            </p>
+          </div>
+        )}
+        <div className="field">
+          <label htmlFor="setup-name">Name</label>
+          <input
+            id="setup-name"
+            name="name"
+            type="text"
+            autoComplete="name"
+            required
+            maxLength={200}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="setup-email">E-mail</label>
+          <input
+            id="setup-email"
+            name="email"
+            type="email"
+            autoComplete="email"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        </div>
+        <div className="field">
+          <label htmlFor="setup-password">Password</label>
+          <input
+            id="setup-password"
+            name="password"
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={PASSWORD_MIN}
+            maxLength={PASSWORD_MAX}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            aria-describedby="setup-password-hint"
+          />
+          <p className="hint" id="setup-password-hint">
+            {PASSWORD_MIN}–{PASSWORD_MAX} characters. A long passphrase is best; common passwords
+            are refused.
+            {passwordLength > 0 && passwordLength < PASSWORD_MIN && (
+              <> ({PASSWORD_MIN - passwordLength} more needed)</>
+            )}
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor="setup-organization">Organization</label>
+          <input
+            id="setup-organization"
+            name="organization"
+            type="text"
+            autoComplete="organization"
+            required
+            maxLength={200}
+            value={organization}
+            onChange={(e) => setOrganization(e.target.value)}
+            aria-describedby="setup-organization-hint"
+          />
+          <p className="hint" id="setup-organization-hint">
+            Your company or team, e.g. “Acme Inc.”
+          </p>
+        </div>
+        <ErrorNotice error={complete.error} />
+        <BusyButton busy={complete.isPending} busyLabel="Creating account…" className="button-block">
+          Create account
+        </BusyButton>
+      </form>
+    </>
+  );
+}

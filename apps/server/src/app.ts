@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { authRoutes } from './auth/routes.js';
+import type { Context } from './context.js';
+import { dashboardRoutes } from './dashboard/routes.js';
+import { ProjectDirectory } from './feedback/ingest.js';
+import { feedbackRoutes } from './feedback/routes.js';
+import { FeedbackWriter } from './feedback/writer.js';
+import { healthRoutes } from './health/routes.js';
+import { registerProblemHandlers } from './http/problems.js';
+import { projectRoutes } from './projects/routes.js';
+import { assertSameOrigin } from './security/csrf.js';
+import { registerSecurityHeaders } from './security/headers.js';
+import { setupRoutes } from './setup/routes.js';
+import { widgetRoutes } from './widget/routes.js';
+
+// Dashboard API bodies are small; the widget route sets its own (64 KB) limit.
+const BODY_LIMIT = 16 * 1024;
+
+export type AppOptions = { logger?: FastifyBaseLogger };
+
+/** Builds the whole HTTP application; main.ts listens on it, tests call it over real HTTP. */
+export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    // Our ids, not the client's: a forged X-Request-Id cannot poison the logs.
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: BODY_LIMIT,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: {
+      // Refuse what does not match instead of repairing it: no type coercion,
+      // no silently dropped unknown properties (mass-assignment guard).
+      customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false },
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerProblemHandlers(app);
+  await registerSecurityHeaders(app, ctx.config.publicUrl);
+  await app.register(cookie);
+
+  const publicOrigin = ctx.config.publicUrl.origin;
+  app.addHook('preHandler', async (request) => {
+    if (request.url.startsWith('/api/v1/')) assertSameOrigin(request, publicOrigin);
+  });
+
+  const writer = new FeedbackWriter(ctx.db.app);
+  const directory = new ProjectDirectory(ctx.db.app, ctx.config.projectCacheSeconds * 1000);
+  // In-flight submissions are answered before the process lets go of the database.
+  app.addHook('onClose', async () => writer.drained());
+
+  await app.register(healthRoutes(ctx));
+  await app.register(setupRoutes(ctx));
+  await app.register(authRoutes(ctx));
+  await app.register(projectRoutes(ctx, (key) => directory.forget(key)));
+  await app.register(feedbackRoutes(ctx));
+  await app.register(widgetRoutes(ctx, directory, writer));
+  await app.register(dashboardRoutes);
+  return app;
+}

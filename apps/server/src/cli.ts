@@ -1,0 +1,133 @@
+import type { ParseArgsConfig } from 'node:util';
+import { verifyAuditChains } from './audit/service.js';
+import type { Context } from './context.js';
+import { currentMigration } from './db/migrate.js';
+import { withTenant } from './db/tenant.js';
+import { AppError } from './errors.js';
+import { findOrganizationIdByName, newOrganizationId } from './orgs/service.js';
+import { createProject, widgetSnippet } from './projects/service.js';
+import { createOwner } from './setup/service.js';
+
+export const USAGE = `Usage: parley <command> [options]
+
+  serve                       start Parley (the default)
+  migrate                     apply database migrations and exit
+  users create --email E --org NAME --password-stdin [--name NAME]
+                              create a user as owner of NAME (created if new);
+                              the password is read from standard input
+  projects create --org NAME --name NAME --domain D [--domain D ...] [--json]
+                              create a project and print its key and snippet
+  audit verify                check every organization's audit hash chain
+  help                        show this text
+
+Settings come from the environment; see the README.
+`;
+
+/** A mistake in how the command was called: printed without a stack, exit code 2. */
+export class CliError extends Error {}
+
+type Values = Record<string, string | string[] | boolean | undefined>;
+type Command = { options: ParseArgsConfig['options']; handler: (ctx: Context, values: Values) => Promise<number> };
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+function required(values: Values, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value.trim() === '') throw new CliError(`--${name} is required.\n\n${USAGE}`);
+  return value;
+}
+
+async function readPasswordFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Password (then Enter): ');
+  let text = '';
+  for await (const chunk of process.stdin) {
+    text += chunk;
+    if (process.stdin.isTTY && text.includes('\n')) break;
+  }
+  return text.replace(/\r?\n$/, '').split(/\r?\n/)[0] ?? '';
+}
+
+/** Operator-facing wording for a service error. */
+async function explain<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof AppError) throw new CliError(error.detail);
+    throw error;
+  }
+}
+
+async function requireOrganization(ctx: Context, name: string): Promise<string> {
+  const orgId = await findOrganizationIdByName(ctx.db.app, name);
+  if (!orgId) throw new CliError(`No organization is named "${name}".`);
+  return orgId;
+}
+
+export const cliCommands: Record<string, Command> = {
+  migrate: {
+    options: {},
+    handler: async (ctx) => {
+      out(`database schema is at version ${await currentMigration(ctx.db.app)}`);
+      return 0;
+    },
+  },
+
+  'users create': {
+    options: { email: { type: 'string' }, org: { type: 'string' }, name: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
+    handler: async (ctx, values) => {
+      const email = required(values, 'email');
+      const org = required(values, 'org');
+      if (!values['password-stdin']) throw new CliError('Pass --password-stdin and give the password on standard input (never as an argument: it would be visible in the process list and shell history).');
+      const password = await readPasswordFromStdin();
+      const existing = await findOrganizationIdByName(ctx.db.app, org);
+      const orgId = existing ?? newOrganizationId();
+      const name = typeof values.name === 'string' ? values.name : email.split('@')[0]!;
+      const user = await explain(
+        withTenant(ctx.db.app, orgId, (tx) =>
+          createOwner(tx, ctx.keyring, orgId, existing ? null : org, { email, name, password }, () => ({ type: 'cli', label: 'parley users create' }), ctx.clock.now()),
+        ),
+      );
+      out(`created ${user.email} as owner of "${org}"${existing ? '' : ' (new organization)'}`);
+      return 0;
+    },
+  },
+
+  'projects create': {
+    options: { org: { type: 'string' }, name: { type: 'string' }, domain: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    handler: async (ctx, values) => {
+      const orgId = await requireOrganization(ctx, required(values, 'org'));
+      const domains = (values.domain as string[] | undefined) ?? [];
+      if (domains.length === 0) throw new CliError('Give at least one --domain: the sites allowed to show the widget (e.g. --domain example.com).');
+      const project = await explain(createProject(ctx.db.app, orgId, { name: required(values, 'name'), domains }, { type: 'cli', label: 'parley projects create' }, ctx.clock.now()));
+      const snippet = widgetSnippet(ctx.config.publicUrl, project.key);
+      if (values.json) {
+        out(JSON.stringify({ id: project.id, key: project.key, name: project.name, domains: project.domains, snippet }));
+      } else {
+        out(`created project "${project.name}" (${project.id})`);
+        out(`key:     ${project.key}`);
+        out(`domains: ${project.domains.join(', ')}`);
+        out('Paste this into your pages:');
+        out(`  ${snippet}`);
+      }
+      return 0;
+    },
+  },
+
+  'audit verify': {
+    options: {},
+    handler: async (ctx) => {
+      const reports = await verifyAuditChains(ctx.db.admin);
+      let broken = 0;
+      for (const report of reports) {
+        if (report.firstBroken) {
+          broken++;
+          out(`BROKEN  organization ${report.orgId}: event ${report.firstBroken.seq}: ${report.firstBroken.reason}`);
+        } else {
+          out(`ok      organization ${report.orgId}: ${report.events} events`);
+        }
+      }
+      out(broken ? `${broken} of ${reports.length} chains are broken` : `all ${reports.length} chains verify`);
+      return broken ? 1 : 0;
+    },
+  },
+};

@@ -1,0 +1,125 @@
+import path from 'node:path';
+
+// Every setting Parley reads. This is the only module that touches
+// process.env; the README's settings table mirrors this list.
+export type Config = {
+  /** Where Parley keeps the embedded database, generated secrets and key file. */
+  dataDir: string;
+  /** External PostgreSQL 15+ (owner role, runs migrations). Unset: embedded PostgreSQL. */
+  databaseUrl: string | undefined;
+  /** Role the app serves with; Parley creates it and keeps its password derived from the master key. */
+  databaseAppRole: string;
+  databasePoolSize: number;
+  /** Base64 of 32 random bytes. Unset: read or generate `masterKeyFile`. */
+  masterKey: Buffer | undefined;
+  masterKeyFile: string;
+  /** The URL people use to reach Parley; used for links, the widget snippet and CSRF origin checks. */
+  publicUrl: URL;
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  /** How long the in-memory project lookup used by ingestion may be stale on other instances. */
+  projectCacheSeconds: number;
+};
+
+type Env = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Reads and validates every setting at once, so one start lists every problem. */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const problems: string[] = [];
+
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const dataDir = path.resolve(cwd, env.PARLEY_DATA_DIR || 'data');
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined) {
+    try {
+      const url = new URL(databaseUrl);
+      if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+        problems.push('DATABASE_URL must start with postgres:// or postgresql://');
+      }
+    } catch {
+      problems.push('DATABASE_URL is not a valid URL');
+    }
+  }
+
+  const databaseAppRole = env.PARLEY_DB_APP_ROLE || 'parley_app';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseAppRole)) {
+    problems.push('PARLEY_DB_APP_ROLE must be a lowercase SQL identifier (letters, digits, underscore)');
+  }
+
+  let masterKey: Buffer | undefined;
+  if (env.PARLEY_MASTER_KEY) {
+    masterKey = Buffer.from(env.PARLEY_MASTER_KEY, 'base64');
+    if (masterKey.length !== 32) {
+      problems.push('PARLEY_MASTER_KEY must be 32 random bytes in base64 (try: openssl rand -base64 32)');
+      masterKey = undefined;
+    }
+  }
+  const masterKeyFile = path.resolve(cwd, env.PARLEY_MASTER_KEY_FILE || path.join(dataDir, 'master.key'));
+
+  const port = int('PORT', 3000, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+
+  let publicUrl = new URL(`http://localhost:${port}`);
+  if (env.PARLEY_PUBLIC_URL) {
+    try {
+      publicUrl = new URL(env.PARLEY_PUBLIC_URL);
+      if (publicUrl.pathname !== '/' || publicUrl.search || publicUrl.hash) {
+        problems.push('PARLEY_PUBLIC_URL must be an origin without a path, e.g. https://feedback.example.com');
+      }
+    } catch {
+      problems.push('PARLEY_PUBLIC_URL is not a valid URL');
+    }
+  }
+  // Session cookies are __Host- cookies, which browsers only accept over HTTPS
+  // (or on loopback, which they treat as a secure context).
+  if (publicUrl.protocol !== 'https:' && !isLoopbackHost(publicUrl.hostname)) {
+    problems.push('PARLEY_PUBLIC_URL must use https:// unless it is localhost');
+  }
+
+  const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const config: Config = {
+    dataDir,
+    databaseUrl,
+    databaseAppRole,
+    databasePoolSize: int('PARLEY_DB_POOL_SIZE', 10, 2, 200),
+    masterKey,
+    masterKeyFile,
+    publicUrl,
+    host,
+    port,
+    logLevel,
+    sessionIdleMinutes: int('PARLEY_SESSION_IDLE_MINUTES', 30, 1, 30),
+    sessionAbsoluteHours: int('PARLEY_SESSION_ABSOLUTE_HOURS', 12, 1, 12),
+    projectCacheSeconds: int('PARLEY_PROJECT_CACHE_SECONDS', 10, 0, 300),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+}

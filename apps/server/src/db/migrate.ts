@@ -1,0 +1,39 @@
+import type pg from 'pg';
+import initial from './migrations/0001-initial.js';
+
+// Each migration runs once, in order, in its own transaction.
+const MIGRATIONS: { version: number; name: string; sql: string }[] = [{ version: 1, name: 'initial', sql: initial }];
+
+export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version;
+
+/** Applies pending migrations as the owner role; an advisory lock lets several instances start at once. */
+export async function migrate(admin: pg.Pool, appRole: string, log: (message: string) => void = () => {}): Promise<void> {
+  const client = await admin.connect();
+  try {
+    await client.query(`SELECT pg_advisory_lock(hashtext('parley:migrate'))`);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      log(`applying migration ${migration.version} (${migration.name})`);
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql.replaceAll(':app_role', client.escapeIdentifier(appRole)));
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock(hashtext('parley:migrate'))`).catch(() => {});
+    client.release();
+  }
+}
+
+export async function currentMigration(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+  return rows[0]?.version ?? 0;
+}

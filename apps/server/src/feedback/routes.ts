@@ -1,0 +1,81 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { actorOf, requirePermission } from '../auth/guard.js';
+import type { Context } from '../context.js';
+import { DateTime, OneOf, Uuid } from '../http/schemas.js';
+import { changeFeedbackStatus, getFeedback, listFeedback, STATUSES } from './service.js';
+
+const Status = OneOf(STATUSES);
+const Nullable = <T extends import('@fastify/type-provider-typebox').TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const Summary = {
+  id: Type.String(),
+  createdAt: DateTime,
+  status: Status,
+  rating: Nullable(Type.Integer()),
+  type: Nullable(Type.String()),
+  message: Type.String(),
+  email: Nullable(Type.String()),
+};
+const SummarySchema = Type.Object(Summary);
+const FeedbackSchema = Type.Object({
+  ...Summary,
+  projectId: Type.String(),
+  updatedAt: DateTime,
+  pageUrl: Nullable(Type.String()),
+  locale: Nullable(Type.String()),
+  viewport: Nullable(Type.Object({ width: Type.Integer(), height: Type.Integer() })),
+  custom: Type.Record(Type.String(), Type.String()),
+  userAgent: Nullable(Type.String()),
+  ip: Nullable(Type.String()),
+});
+
+const FeedbackParams = Type.Object({ orgId: Uuid, feedbackId: Uuid });
+
+export function feedbackRoutes(ctx: Context) {
+  return async (app: FastifyInstance) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    typed.get(
+      '/api/v1/orgs/:orgId/projects/:projectId/feedback',
+      {
+        schema: {
+          params: Type.Object({ orgId: Uuid, projectId: Uuid }),
+          querystring: Type.Object(
+            {
+              status: Type.Optional(Status),
+              cursor: Type.Optional(Type.String({ maxLength: 200 })),
+              limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$' })),
+            },
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Object({ items: Type.Array(SummarySchema), nextCursor: Nullable(Type.String()) }) },
+        },
+      },
+      async (request) => {
+        const { orgId, projectId } = request.params;
+        await requirePermission(ctx, request, orgId, 'feedback.read');
+        const { status, cursor, limit } = request.query;
+        return listFeedback(ctx.db.app, ctx.keyring, orgId, projectId, { status, cursor, limit: Number(limit ?? 25) });
+      },
+    );
+
+    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId', { schema: { params: FeedbackParams, response: { 200: FeedbackSchema } } }, async (request, reply) => {
+      const { orgId, feedbackId } = request.params;
+      await requirePermission(ctx, request, orgId, 'feedback.read');
+      // Personal data: never kept by shared caches or the browser's back-forward cache.
+      reply.header('cache-control', 'no-store');
+      return getFeedback(ctx.db.app, ctx.keyring, orgId, feedbackId);
+    });
+
+    typed.patch(
+      '/api/v1/orgs/:orgId/feedback/:feedbackId',
+      { schema: { params: FeedbackParams, body: Type.Object({ status: Status }, { additionalProperties: false }), response: { 200: FeedbackSchema } } },
+      async (request) => {
+        const { orgId, feedbackId } = request.params;
+        const { user } = await requirePermission(ctx, request, orgId, 'feedback.update');
+        return changeFeedbackStatus(ctx.db.app, ctx.keyring, orgId, feedbackId, request.body.status, actorOf(user, request), ctx.clock.now());
+      },
+    );
+  };
+}

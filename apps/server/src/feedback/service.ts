@@ -1,0 +1,127 @@
+import type pg from 'pg';
+import { recordAuditEvent, type Actor } from '../audit/service.js';
+import { withTenant, type Tx } from '../db/tenant.js';
+import { AppError } from '../errors.js';
+import type { Keyring } from '../keys/service.js';
+import { fieldKeyVersion, openField } from '../security/crypto.js';
+
+export const STATUSES = ['new', 'in_progress', 'done', 'archived'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export type FeedbackSummary = {
+  id: string;
+  createdAt: Date;
+  status: Status;
+  rating: number | null;
+  type: string | null;
+  message: string;
+  email: string | null;
+};
+
+export type Feedback = FeedbackSummary & {
+  projectId: string;
+  updatedAt: Date;
+  pageUrl: string | null;
+  locale: string | null;
+  viewport: { width: number; height: number } | null;
+  custom: Record<string, string>;
+  userAgent: string | null;
+  ip: string | null;
+};
+
+type Row = {
+  id: string; project_id: string; status: Status; rating: number | null; type: string | null; message: string;
+  email_enc: Buffer | null; ip_enc: Buffer | null; user_agent_enc: Buffer | null; custom_enc: Buffer | null;
+  page_url: string | null; locale: string | null; viewport_width: number | null; viewport_height: number | null;
+  created_at: Date; updated_at: Date;
+};
+
+const COLUMNS = `id, project_id, status, rating, type, message, email_enc, ip_enc, user_agent_enc, custom_enc,
+                 page_url, locale, viewport_width, viewport_height, created_at, updated_at`;
+
+type Opener = (row: Row, column: 'email' | 'ip' | 'user_agent' | 'custom', sealed: Buffer | null) => Promise<string | null>;
+
+function opener(tx: Tx, keyring: Keyring, orgId: string): Opener {
+  return async (row, column, sealed) => {
+    if (!sealed) return null;
+    const key = await keyring.keyVersion(tx, orgId, fieldKeyVersion(sealed));
+    return openField(key, sealed, { orgId, table: 'feedback', column, rowId: row.id });
+  };
+}
+
+async function toSummary(row: Row, open: Opener): Promise<FeedbackSummary> {
+  return {
+    id: row.id, createdAt: row.created_at, status: row.status, rating: row.rating, type: row.type, message: row.message,
+    email: await open(row, 'email', row.email_enc),
+  };
+}
+
+async function toFeedback(row: Row, open: Opener): Promise<Feedback> {
+  const custom = await open(row, 'custom', row.custom_enc);
+  return {
+    ...(await toSummary(row, open)),
+    projectId: row.project_id,
+    updatedAt: row.updated_at,
+    pageUrl: row.page_url,
+    locale: row.locale,
+    viewport: row.viewport_width === null || row.viewport_height === null ? null : { width: row.viewport_width, height: row.viewport_height },
+    custom: custom === null ? {} : (JSON.parse(custom) as Record<string, string>),
+    userAgent: await open(row, 'user_agent', row.user_agent_enc),
+    ip: await open(row, 'ip', row.ip_enc),
+  };
+}
+
+// Cursor = position of the last item seen: (created_at, id), newest first.
+function encodeCursor(row: Row): string {
+  return Buffer.from(`${row.created_at.toISOString()}|${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (Number.isNaN(createdAt.getTime()) || !id || !/^[0-9a-f-]{36}$/.test(id)) throw new AppError('validation_failed', 'cursor is not valid.');
+  return { createdAt, id };
+}
+
+export type InboxQuery = { status?: Status; cursor?: string; limit: number };
+
+export async function listFeedback(pool: pg.Pool, keyring: Keyring, orgId: string, projectId: string, query: InboxQuery) {
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  return withTenant(pool, orgId, async (tx) => {
+    const project = await tx.query('SELECT 1 FROM projects WHERE id = $1', [projectId]);
+    if (project.rowCount === 0) throw new AppError('not_found', 'No such project.');
+    const { rows } = await tx.query<Row>(
+      `SELECT ${COLUMNS} FROM feedback
+        WHERE project_id = $1 AND ($2::text IS NULL OR status = $2)
+          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+        ORDER BY created_at DESC, id DESC LIMIT $5`,
+      [projectId, query.status ?? null, after?.createdAt ?? null, after?.id ?? null, query.limit + 1],
+    );
+    const page = rows.slice(0, query.limit);
+    const open = opener(tx, keyring, orgId);
+    return {
+      items: await Promise.all(page.map((row) => toSummary(row, open))),
+      nextCursor: rows.length > query.limit ? encodeCursor(page.at(-1)!) : null,
+    };
+  });
+}
+
+export async function getFeedback(pool: pg.Pool, keyring: Keyring, orgId: string, id: string): Promise<Feedback> {
+  return withTenant(pool, orgId, async (tx) => {
+    const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM feedback WHERE id = $1`, [id]);
+    if (!rows[0]) throw new AppError('not_found', 'No such feedback.');
+    return toFeedback(rows[0], opener(tx, keyring, orgId));
+  });
+}
+
+export async function changeFeedbackStatus(pool: pg.Pool, keyring: Keyring, orgId: string, id: string, status: Status, actor: Actor, now: Date): Promise<Feedback> {
+  return withTenant(pool, orgId, async (tx) => {
+    const before = await tx.query<{ status: Status }>('SELECT status FROM feedback WHERE id = $1 FOR UPDATE', [id]);
+    if (!before.rows[0]) throw new AppError('not_found', 'No such feedback.');
+    const { rows } = await tx.query<Row>(`UPDATE feedback SET status = $2, updated_at = $3 WHERE id = $1 RETURNING ${COLUMNS}`, [id, status, now]);
+    if (before.rows[0].status !== status) {
+      await recordAuditEvent(tx, orgId, actor, { action: 'feedback.status_changed', target: { type: 'feedback', id }, data: { from: before.rows[0].status, to: status } }, now);
+    }
+    return toFeedback(rows[0]!, opener(tx, keyring, orgId));
+  });
+}

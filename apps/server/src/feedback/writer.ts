@@ -1,0 +1,125 @@
+import type pg from 'pg';
+import { withTenant } from '../db/tenant.js';
+
+/** A feedback row ready to insert: personal fields already sealed. */
+export type FeedbackRow = {
+  id: string;
+  orgId: string;
+  projectId: string;
+  idempotencyKey: string | null;
+  rating: number | null;
+  type: string | null;
+  message: string;
+  emailEnc: Buffer | null;
+  emailIndex: Buffer | null;
+  ipEnc: Buffer;
+  userAgentEnc: Buffer | null;
+  customEnc: Buffer | null;
+  pageUrl: string | null;
+  locale: string | null;
+  viewportWidth: number | null;
+  viewportHeight: number | null;
+  createdAt: Date;
+};
+
+type Pending = { row: FeedbackRow; resolve: (id: string) => void; reject: (error: unknown) => void };
+
+const MAX_BATCH = 500;
+
+const INSERT = `
+INSERT INTO feedback (id, org_id, project_id, idempotency_key, rating, type, message, email_enc, email_index, ip_enc,
+                      user_agent_enc, custom_enc, page_url, locale, viewport_width, viewport_height, created_at, updated_at)
+SELECT t.id, $1, t.project_id, t.idem, t.rating, t.type, t.message, t.email_enc, t.email_index, t.ip_enc,
+       t.ua_enc, t.custom_enc, t.page_url, t.locale, t.vw, t.vh, t.created_at, t.created_at
+  FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::smallint[], $6::text[], $7::text[], $8::bytea[], $9::bytea[], $10::bytea[],
+              $11::bytea[], $12::bytea[], $13::text[], $14::text[], $15::int[], $16::int[], $17::timestamptz[])
+       AS t(id, project_id, idem, rating, type, message, email_enc, email_index, ip_enc, ua_enc, custom_enc, page_url, locale, vw, vh, created_at)
+ON CONFLICT (project_id, idempotency_key) DO NOTHING
+RETURNING id`;
+
+/**
+ * Group commit for ingestion: submissions that arrive while a write is in
+ * flight are inserted together by the next one, one transaction per
+ * organization. Each caller is answered only after its row is committed
+ * (and fsynced), so a 201 always means the feedback survives a crash.
+ */
+export class FeedbackWriter {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly maxInFlight = 4,
+  ) {}
+
+  /** Stores the row; resolves to its id, or to the earlier row's id when the idempotency key was seen before. */
+  write(row: FeedbackRow): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Resolves once everything queued so far is written (graceful shutdown). */
+  drained(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.inFlight++;
+      void this.flush(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.length > 0) this.pump();
+        else if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    const byOrg = new Map<string, Pending[]>();
+    for (const pending of batch) {
+      const group = byOrg.get(pending.row.orgId);
+      if (group) group.push(pending);
+      else byOrg.set(pending.row.orgId, [pending]);
+    }
+    await Promise.all([...byOrg].map(([orgId, items]) => this.flushOrganization(orgId, items)));
+  }
+
+  private async flushOrganization(orgId: string, items: Pending[]): Promise<void> {
+    try {
+      const ids = await this.insert(orgId, items.map((p) => p.row));
+      items.forEach((p, i) => p.resolve(ids[i]!));
+    } catch (error) {
+      // One bad row (say, its project was just deleted) must not fail the
+      // others that happened to share its batch: retry them one by one.
+      if (items.length === 1) return items[0]!.reject(error);
+      for (const item of items) await this.flushOrganization(orgId, [item]);
+    }
+  }
+
+  private insert(orgId: string, rows: FeedbackRow[]): Promise<string[]> {
+    const col = <K extends keyof FeedbackRow>(key: K) => rows.map((r) => r[key]);
+    return withTenant(this.pool, orgId, async (tx) => {
+      const inserted = await tx.query<{ id: string }>(INSERT, [
+        orgId, col('id'), col('projectId'), col('idempotencyKey'), col('rating'), col('type'), col('message'), col('emailEnc'),
+        col('emailIndex'), col('ipEnc'), col('userAgentEnc'), col('customEnc'), col('pageUrl'), col('locale'), col('viewportWidth'),
+        col('viewportHeight'), col('createdAt'),
+      ]);
+      const stored = new Set(inserted.rows.map((r) => r.id));
+      const replays = rows.filter((r) => !stored.has(r.id));
+      if (replays.length === 0) return rows.map((r) => r.id);
+      // Retries carrying an Idempotency-Key already stored get the first row's id.
+      const existing = await tx.query<{ project_id: string; idempotency_key: string; id: string }>(
+        `SELECT f.project_id, f.idempotency_key, f.id FROM feedback f
+           JOIN unnest($1::uuid[], $2::text[]) AS k(project_id, idem) ON f.project_id = k.project_id AND f.idempotency_key = k.idem`,
+        [replays.map((r) => r.projectId), replays.map((r) => r.idempotencyKey)],
+      );
+      const byKey = new Map(existing.rows.map((r) => [`${r.project_id}:${r.idempotency_key}`, r.id]));
+      return rows.map((r) => (stored.has(r.id) ? r.id : byKey.get(`${r.projectId}:${r.idempotencyKey}`)!));
+    });
+  }
+}

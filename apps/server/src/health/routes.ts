@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { Context } from '../context.js';
+import { currentMigration, LATEST_MIGRATION } from '../db/migrate.js';
+import { AppError } from '../errors.js';
+
+export function healthRoutes(ctx: Context) {
+  return async (app: FastifyInstance) => {
+    // Liveness: the process answers. Nothing else is checked, so a database
+    // outage does not get healthy instances restarted.
+    app.get('/healthz', async () => ({ status: 'ok' }));
+
+    // Readiness: the database answers and its schema is the one this code expects.
+    app.get('/readyz', async () => {
+      const version = await currentMigration(ctx.db.app).catch(() => null);
+      if (version === null) throw new AppError('not_ready', 'The database is not reachable.');
+      if (version !== LATEST_MIGRATION) throw new AppError('not_ready', `The database schema is at version ${version}; this Parley needs ${LATEST_MIGRATION}.`);
+      return { status: 'ready' };
+    });
+  };
+}

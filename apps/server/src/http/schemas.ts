@@ -1,0 +1,13 @@
+import { Type } from '@fastify/type-provider-typebox';
+
+// Shapes shared by several domains' routes. Response schemas double as an
+// allowlist: Fastify serialises only the properties named here.
+export const UserSchema = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() });
+
+export const Uuid = Type.String({ format: 'uuid' });
+
+/** Dates leave as ISO 8601 strings; handlers return Date objects. */
+export const DateTime = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
+
+/** A closed list of strings, typed as its literal union. */
+export const OneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>(Type.String({ enum: [...values] }));

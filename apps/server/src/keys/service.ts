@@ -1,0 +1,53 @@
+import type pg from 'pg';
+import { withTenant, type Tx } from '../db/tenant.js';
+import { newDataKey, unwrapDataKey, wrapDataKey, type DataKey } from '../security/crypto.js';
+
+/**
+ * Per-organization data keys. Unwrapped keys are cached in memory for the
+ * life of the process: ingestion must not pay a database round trip to
+ * encrypt, and keys never change once written (rotation adds a version).
+ */
+export class Keyring {
+  private readonly current = new Map<string, DataKey>();
+  private readonly versions = new Map<string, Buffer>();
+
+  constructor(readonly masterKey: Buffer) {}
+
+  async createOrganizationKey(tx: Tx, orgId: string, now: Date): Promise<void> {
+    const key = newDataKey();
+    await tx.query('INSERT INTO org_keys (org_id, version, wrapped, created_at) VALUES ($1, 1, $2, $3)', [orgId, wrapDataKey(this.masterKey, key, orgId, 1), now]);
+    this.remember(orgId, { version: 1, key });
+  }
+
+  /** The key new values are sealed with. `tx` must be scoped to `orgId`. */
+  async currentKey(tx: Tx, orgId: string): Promise<DataKey> {
+    const cached = this.current.get(orgId);
+    if (cached) return cached;
+    const { rows } = await tx.query<{ version: number; wrapped: Buffer }>('SELECT version, wrapped FROM org_keys WHERE org_id = $1 ORDER BY version DESC LIMIT 1', [orgId]);
+    if (!rows[0]) throw new Error(`organization ${orgId} has no data key`);
+    const key = { version: rows[0].version, key: unwrapDataKey(this.masterKey, rows[0].wrapped, orgId, rows[0].version) };
+    this.remember(orgId, key);
+    return key;
+  }
+
+  /** `currentKey` from the cache, or from the database in a scope of its own. */
+  async currentKeyFor(pool: pg.Pool, orgId: string): Promise<DataKey> {
+    return this.current.get(orgId) ?? withTenant(pool, orgId, (tx) => this.currentKey(tx, orgId));
+  }
+
+  /** A key by version, for opening values sealed before a rotation. */
+  async keyVersion(tx: Tx, orgId: string, version: number): Promise<DataKey> {
+    const cached = this.versions.get(`${orgId}:${version}`);
+    if (cached) return { version, key: cached };
+    const { rows } = await tx.query<{ wrapped: Buffer }>('SELECT wrapped FROM org_keys WHERE org_id = $1 AND version = $2', [orgId, version]);
+    if (!rows[0]) throw new Error(`organization ${orgId} has no data key version ${version}`);
+    const key = unwrapDataKey(this.masterKey, rows[0].wrapped, orgId, version);
+    this.versions.set(`${orgId}:${version}`, key);
+    return { version, key };
+  }
+
+  private remember(orgId: string, key: DataKey): void {
+    this.current.set(orgId, key);
+    this.versions.set(`${orgId}:${key.version}`, key.key);
+  }
+}

@@ -1,0 +1,69 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { actorOf, requirePermission } from '../auth/guard.js';
+import type { Context } from '../context.js';
+import { DateTime, Uuid } from '../http/schemas.js';
+import { MAX_DOMAINS } from './domains.js';
+import { createProject, getProject, listProjects, updateProject, widgetSnippet, type Project } from './service.js';
+
+const ProjectSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  key: Type.String(),
+  domains: Type.Array(Type.String()),
+  snippet: Type.String(),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+});
+
+const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+const Domains = Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: MAX_DOMAINS });
+
+const OrgParams = Type.Object({ orgId: Uuid });
+const ProjectParams = Type.Object({ orgId: Uuid, projectId: Uuid });
+
+export function projectRoutes(ctx: Context, onDomainsChanged: (key: string) => void) {
+  const present = (project: Project) => ({ ...project, snippet: widgetSnippet(ctx.config.publicUrl, project.key) });
+
+  return async (app: FastifyInstance) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    typed.get('/api/v1/orgs/:orgId/projects', { schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(ProjectSchema) }) } } }, async (request) => {
+      await requirePermission(ctx, request, request.params.orgId, 'projects.read');
+      return { items: (await listProjects(ctx.db.app, request.params.orgId)).map(present) };
+    });
+
+    typed.post(
+      '/api/v1/orgs/:orgId/projects',
+      { schema: { params: OrgParams, body: Type.Object({ name: Name, domains: Domains }, { additionalProperties: false }), response: { 201: ProjectSchema } } },
+      async (request, reply) => {
+        const { user } = await requirePermission(ctx, request, request.params.orgId, 'projects.manage');
+        const project = await createProject(ctx.db.app, request.params.orgId, request.body, actorOf(user, request), ctx.clock.now());
+        return reply.code(201).send(present(project));
+      },
+    );
+
+    typed.get('/api/v1/orgs/:orgId/projects/:projectId', { schema: { params: ProjectParams, response: { 200: ProjectSchema } } }, async (request) => {
+      await requirePermission(ctx, request, request.params.orgId, 'projects.read');
+      return present(await getProject(ctx.db.app, request.params.orgId, request.params.projectId));
+    });
+
+    typed.patch(
+      '/api/v1/orgs/:orgId/projects/:projectId',
+      {
+        schema: {
+          params: ProjectParams,
+          body: Type.Object({ name: Type.Optional(Name), domains: Type.Optional(Domains) }, { additionalProperties: false, minProperties: 1 }),
+          response: { 200: ProjectSchema },
+        },
+      },
+      async (request) => {
+        const { orgId, projectId } = request.params;
+        const { user } = await requirePermission(ctx, request, orgId, 'projects.manage');
+        const project = await updateProject(ctx.db.app, orgId, projectId, request.body, actorOf(user, request), ctx.clock.now());
+        onDomainsChanged(project.key);
+        return present(project);
+      },
+    );
+  };
+}

@@ -1,0 +1,92 @@
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+
+// Envelope encryption (SECURITY.md "encryption at rest"): a master key wraps
+// one data key per organization; personal fields are sealed with AES-256-GCM
+// under the data key, a fresh 96-bit nonce each time, and the row's identity
+// as associated data, so a ciphertext copied to another row, column or tenant
+// fails to open.
+//
+// Sealed field:  0x01 | key version (uint32 BE) | nonce (12) | ciphertext | tag (16)
+// Wrapped key:   0x01 | master key id (8)       | nonce (12) | ciphertext | tag (16)
+
+const FORMAT = 0x01;
+const NONCE = 12;
+const TAG = 16;
+
+export class DecryptionError extends Error {}
+
+function seal(key: Buffer, plaintext: Buffer, aad: string, header: Buffer): Buffer {
+  const nonce = randomBytes(NONCE);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  cipher.setAAD(Buffer.concat([header, Buffer.from(aad, 'utf8')]));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([header, nonce, body, cipher.getAuthTag()]);
+}
+
+function open(key: Buffer, sealed: Buffer, aad: string, headerLength: number): Buffer {
+  if (sealed.length < headerLength + NONCE + TAG || sealed[0] !== FORMAT) throw new DecryptionError('ciphertext is malformed');
+  const header = sealed.subarray(0, headerLength);
+  const nonce = sealed.subarray(headerLength, headerLength + NONCE);
+  const body = sealed.subarray(headerLength + NONCE, sealed.length - TAG);
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
+  decipher.setAAD(Buffer.concat([header, Buffer.from(aad, 'utf8')]));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG));
+  try {
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch {
+    throw new DecryptionError('ciphertext failed authentication');
+  }
+}
+
+/** Identifies a master key without revealing it; stored with each wrapped key. */
+export function masterKeyId(masterKey: Buffer): Buffer {
+  return createHash('sha256').update('parley:master-key-id').update(masterKey).digest().subarray(0, 8);
+}
+
+export function wrapDataKey(masterKey: Buffer, dataKey: Buffer, orgId: string, version: number): Buffer {
+  return seal(masterKey, dataKey, `parley:data-key:${orgId}:${version}`, Buffer.concat([Buffer.of(FORMAT), masterKeyId(masterKey)]));
+}
+
+export function unwrapDataKey(masterKey: Buffer, wrapped: Buffer, orgId: string, version: number): Buffer {
+  if (!wrapped.subarray(1, 9).equals(masterKeyId(masterKey))) {
+    throw new DecryptionError(`data key of organization ${orgId} is wrapped by another master key`);
+  }
+  return open(masterKey, wrapped, `parley:data-key:${orgId}:${version}`, 9);
+}
+
+export type DataKey = { version: number; key: Buffer };
+
+/** Where a sealed value lives; bound into the ciphertext so it cannot be moved. */
+export type FieldContext = { orgId: string; table: string; column: string; rowId: string };
+
+const fieldAad = (c: FieldContext) => `parley:field:${c.orgId}:${c.table}.${c.column}:${c.rowId}`;
+
+export function sealField(dataKey: DataKey, plaintext: string, context: FieldContext): Buffer {
+  const header = Buffer.alloc(5);
+  header[0] = FORMAT;
+  header.writeUInt32BE(dataKey.version, 1);
+  return seal(dataKey.key, Buffer.from(plaintext, 'utf8'), fieldAad(context), header);
+}
+
+export function fieldKeyVersion(sealed: Buffer): number {
+  if (sealed.length < 5 || sealed[0] !== FORMAT) throw new DecryptionError('ciphertext is malformed');
+  return sealed.readUInt32BE(1);
+}
+
+export function openField(dataKey: DataKey, sealed: Buffer, context: FieldContext): string {
+  return open(dataKey.key, sealed, fieldAad(context), 5).toString('utf8');
+}
+
+/**
+ * Keyed blind index for equality lookups (find feedback by e-mail) without
+ * storing the value: HMAC under a per-organization key derived from the
+ * master key, so equal e-mails in two organizations do not match.
+ */
+export function blindIndex(masterKey: Buffer, orgId: string, purpose: string, value: string): Buffer {
+  const key = Buffer.from(hkdfSync('sha256', masterKey, orgId, `parley:blind-index:${purpose}`, 32));
+  return createHmac('sha256', key).update(value).digest();
+}
+
+export function newDataKey(): Buffer {
+  return randomBytes(32);
+}

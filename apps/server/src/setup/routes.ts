@@ -1,0 +1,37 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { setSessionCookie } from '../auth/routes.js';
+import { sessionPolicy } from '../auth/guard.js';
+import { createSession } from '../auth/sessions.js';
+import type { Context } from '../context.js';
+import { UserSchema } from '../http/schemas.js';
+import { completeSetup, isSetupRequired } from './service.js';
+
+const SetupBody = Type.Object(
+  {
+    token: Type.String({ minLength: 1, maxLength: 100 }),
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    organization: Type.String({ minLength: 1, maxLength: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export function setupRoutes(ctx: Context) {
+  return async (app: FastifyInstance) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    typed.get('/api/v1/setup', { schema: { response: { 200: Type.Object({ required: Type.Boolean() }) } } }, async () => ({
+      required: await isSetupRequired(ctx.db.app),
+    }));
+
+    typed.post('/api/v1/setup', { schema: { body: SetupBody, response: { 201: Type.Object({ user: UserSchema }) } } }, async (request, reply) => {
+      const now = ctx.clock.now();
+      const { user } = await completeSetup(ctx.db.app, ctx.keyring, request.body, now, request.ip);
+      const token = await createSession(ctx.db.app, user.id, now, sessionPolicy(ctx), { ip: request.ip, userAgent: request.headers['user-agent'] });
+      setSessionCookie(reply, token);
+      return reply.code(201).send({ user });
+    });
+  };
+}

@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { withTenant } from '../apps/server/src/db/tenant.js';
+import { addMember, newOrganizationId, type Role } from '../apps/server/src/orgs/service.js';
+import { createProject, type Project } from '../apps/server/src/projects/service.js';
+import { createOwner } from '../apps/server/src/setup/service.js';
+import { createUser } from '../apps/server/src/users/service.js';
+import { sessionCookie, type TestServer } from './server.js';
+
+export const PASSWORD = 'a long enough test password';
+
+const unique = () => randomBytes(4).toString('hex');
+
+export type Account = { userId: string; email: string; orgId: string; cookie: string };
+
+/** A new organization with its owner, logged in. */
+export async function ownerAccount(server: TestServer, org = `Org ${unique()}`): Promise<Account> {
+  const { db, keyring, clock } = server.ctx;
+  const orgId = newOrganizationId();
+  const email = `owner-${unique()}@example.test`;
+  const user = await withTenant(db.app, orgId, (tx) =>
+    createOwner(tx, keyring, orgId, org, { email, name: 'Owner', password: PASSWORD }, () => ({ type: 'system' }), clock.now()),
+  );
+  return { userId: user.id, email, orgId, cookie: await logIn(server, email) };
+}
+
+/** Another user with `role` in an existing organization, logged in. */
+export async function memberAccount(server: TestServer, orgId: string, role: Role): Promise<Account> {
+  const { db, clock } = server.ctx;
+  const email = `${role}-${unique()}@example.test`;
+  const user = await withTenant(db.app, orgId, async (tx) => {
+    const created = await createUser(tx, { email, name: role, password: PASSWORD }, clock.now());
+    await addMember(tx, orgId, created.id, role, { type: 'system' }, clock.now());
+    return created;
+  });
+  return { userId: user.id, email, orgId, cookie: await logIn(server, email) };
+}
+
+export async function logIn(server: TestServer, email: string, password = PASSWORD): Promise<string> {
+  const reply = await server.request('POST', '/api/v1/auth/login', { body: { email, password } });
+  return sessionCookie(reply);
+}
+
+export async function project(server: TestServer, orgId: string, domains = ['example.com']): Promise<Project> {
+  return createProject(server.ctx.db.app, orgId, { name: `Project ${unique()}`, domains }, { type: 'system' }, server.ctx.clock.now());
+}
+
+/** A widget submission as a browser on `origin` sends it. */
+export function submit(server: TestServer, key: string, body: unknown, origin = 'https://example.com', headers: Record<string, string> = {}) {
+  return server.rawRequest('POST', `/api/widget/v1/projects/${key}/feedback`, { body, headers: { origin, ...headers } });
+}
+
+export async function countRows(server: TestServer, table: string): Promise<number> {
+  const { rows } = await server.db.superuser.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+  return Number(rows[0]!.n);
+}
