@@ -52,11 +52,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     }
     const response = await fetch(url + path, { method, headers, body, redirect: 'manual' });
     const text = await response.text();
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      parsed = undefined;
+      // Not JSON (the widget script, the dashboard page): callers read `text`.
     }
     return { status: response.status, headers: response.headers, body: parsed, text };
   };

@@ -2,13 +2,13 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@fastify/type-provider-typebox';
 import type { Context } from '../context.js';
 import { listMemberships } from '../orgs/service.js';
-import { UserSchema } from '../http/schemas.js';
+import { Text, UserSchema } from '../http/schemas.js';
 import { requireUser, sessionPolicy } from './guard.js';
 import { logIn } from './service.js';
 import { deleteSession, findSession, SESSION_COOKIE } from './sessions.js';
 
 const Credentials = Type.Object(
-  { email: Type.String({ minLength: 3, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { email: Text({ minLength: 3, maxLength: 254 }), password: Text({ minLength: 1, maxLength: 1024 }) },
   { additionalProperties: false },
 );
 

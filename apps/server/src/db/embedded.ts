@@ -122,9 +122,9 @@ async function initCluster(bin: Binaries, clusterDir: string, password: string, 
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? '';
     if (/Permission denied/i.test(stderr)) {
-      throw new Error(`PostgreSQL (running as the unprivileged "postgres" user) cannot use ${clusterDir}: every parent folder must be searchable by it. Choose another PARLEY_DATA_DIR.\n${stderr}`);
+      throw new Error(`PostgreSQL (running as the unprivileged "postgres" user) cannot use ${clusterDir}: every parent folder must be searchable by it. Choose another PARLEY_DATA_DIR.\n${stderr}`, { cause: error });
     }
-    throw new Error(`initdb failed: ${stderr}`);
+    throw new Error(`initdb failed: ${stderr}`, { cause: error });
   } finally {
     await fs.rm(pwFile, { force: true });
   }

@@ -11,3 +11,13 @@ export const DateTime = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
 
 /** A closed list of strings, typed as its literal union. */
 export const OneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>(Type.String({ enum: [...values] }));
+
+/**
+ * Text from outside: bounded, and without NUL, which PostgreSQL cannot store
+ * in text (it would fail the insert instead of being refused up front).
+ */
+export const Text = (options: { minLength?: number; maxLength: number; pattern?: string }) =>
+  Type.String({ minLength: options.minLength ?? 0, maxLength: options.maxLength, pattern: options.pattern ?? '^[^\\u0000]*$' });
+
+/** Like Text, with at least one character that is not white space. */
+export const NonBlankText = (maxLength: number) => Text({ minLength: 1, maxLength, pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' });

@@ -2,7 +2,7 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf, requirePermission } from '../auth/guard.js';
 import type { Context } from '../context.js';
-import { DateTime, Uuid } from '../http/schemas.js';
+import { DateTime, NonBlankText, Text, Uuid } from '../http/schemas.js';
 import { MAX_DOMAINS } from './domains.js';
 import { createProject, getProject, listProjects, updateProject, widgetSnippet, type Project } from './service.js';
 
@@ -16,8 +16,8 @@ const ProjectSchema = Type.Object({
   updatedAt: DateTime,
 });
 
-const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
-const Domains = Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { maxItems: MAX_DOMAINS });
+const Name = NonBlankText(100);
+const Domains = Type.Array(Text({ minLength: 1, maxLength: 300 }), { maxItems: MAX_DOMAINS });
 
 const OrgParams = Type.Object({ orgId: Uuid });
 const ProjectParams = Type.Object({ orgId: Uuid, projectId: Uuid });

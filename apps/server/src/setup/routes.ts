@@ -4,16 +4,16 @@ import { setSessionCookie } from '../auth/routes.js';
 import { sessionPolicy } from '../auth/guard.js';
 import { createSession } from '../auth/sessions.js';
 import type { Context } from '../context.js';
-import { UserSchema } from '../http/schemas.js';
+import { NonBlankText, Text, UserSchema } from '../http/schemas.js';
 import { completeSetup, isSetupRequired } from './service.js';
 
 const SetupBody = Type.Object(
   {
-    token: Type.String({ minLength: 1, maxLength: 100 }),
+    token: Text({ minLength: 1, maxLength: 100 }),
     email: Type.String({ format: 'email', maxLength: 254 }),
-    password: Type.String({ minLength: 1, maxLength: 1024 }),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-    organization: Type.String({ minLength: 1, maxLength: 100 }),
+    password: Text({ minLength: 1, maxLength: 1024 }),
+    name: NonBlankText(200),
+    organization: NonBlankText(100),
   },
   { additionalProperties: false },
 );

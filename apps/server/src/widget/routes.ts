@@ -6,23 +6,24 @@ import type { Context } from '../context.js';
 import { AppError } from '../errors.js';
 import { checkOrigin, ingestFeedback, type IngestProject, type ProjectDirectory } from '../feedback/ingest.js';
 import type { FeedbackWriter } from '../feedback/writer.js';
+import { NonBlankText, Text } from '../http/schemas.js';
 import { REPO_ROOT } from '../paths.js';
 
 export const WIDGET_BODY_LIMIT = 64 * 1024;
 
 const Submission = Type.Object(
   {
-    message: Type.String({ minLength: 1, maxLength: 10_000 }),
+    message: NonBlankText(10_000),
     rating: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
     type: Type.Optional(Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9_-]+$' })),
     email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
-    pageUrl: Type.Optional(Type.String({ maxLength: 2048 })),
+    pageUrl: Type.Optional(Text({ maxLength: 2048 })),
     locale: Type.Optional(Type.String({ minLength: 2, maxLength: 35, pattern: '^[A-Za-z0-9-]+$' })),
     viewport: Type.Optional(
       Type.Object({ width: Type.Integer({ minimum: 0, maximum: 100_000 }), height: Type.Integer({ minimum: 0, maximum: 100_000 }) }, { additionalProperties: false }),
     ),
     custom: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Type.String({ maxLength: 2000 }), { maxProperties: 20, additionalProperties: false }),
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Text({ maxLength: 2000 }), { maxProperties: 20, additionalProperties: false }),
     ),
   },
   { additionalProperties: false },
