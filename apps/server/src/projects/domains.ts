@@ -49,8 +49,8 @@ function parseRule(entry: string): DomainRule {
   }
   const labels = host.split('.');
   if (!labels.every((label) => HOST_LABEL.test(label))) throw invalid(entry, 'not a valid host name');
-  if (labels.length < 2 && host !== 'localhost') throw invalid(entry, 'use a full domain such as example.com');
   if (wildcard && labels.length < 2) throw invalid(entry, 'a wildcard must sit under a registrable domain, as in *.example.com (not *.com)');
+  if (labels.length < 2 && host !== 'localhost') throw invalid(entry, 'use a full domain such as example.com');
   return { scheme, wildcard, host, port };
 }
 

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../../test/cli.js';
+import { TEST_APP_ROLE } from '../../../test/database.js';
+import { startTestServer, type TestServer } from '../../../test/server.js';
+
+// The built `parley` command (npm test builds first), pointed at this test's database.
+let server: TestServer;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const url = new URL(server.db.superuser.options.connectionString!);
+  env = { DATABASE_URL: url.href, PARLEY_MASTER_KEY: server.db.masterKey.toString('base64'), PARLEY_DB_APP_ROLE: TEST_APP_ROLE, PARLEY_PUBLIC_URL: 'https://feedback.example.com', LOG_LEVEL: 'warn' };
+});
+afterAll(() => server.close());
+
+describe('parley users create', () => {
+  it('creates the organization and its owner from a password on stdin', async () => {
+    const result = await runCli(['users', 'create', '--email', 'Ops@Example.test', '--org', 'Acme Ltd', '--password-stdin'], env, 'a very long cli password\n');
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('created ops@example.test as owner of "Acme Ltd" (new organization)\n');
+    expect(result.code).toBe(0);
+    const { rows } = await server.db.superuser.query(`SELECT o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id JOIN users u ON u.id = m.user_id WHERE u.email = 'ops@example.test'`);
+    expect(rows).toEqual([{ name: 'Acme Ltd', role: 'owner' }]);
+    const login = await server.request('POST', '/api/v1/auth/login', { body: { email: 'ops@example.test', password: 'a very long cli password' } });
+    expect(login.status).toBe(200);
+  });
+
+  it('adds a second owner to an existing organization by name, case-insensitively', async () => {
+    const result = await runCli(['users', 'create', '--email', 'second@example.test', '--org', 'acme ltd', '--password-stdin'], env, 'another long password');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('created second@example.test as owner of "acme ltd"\n');
+  });
+
+  it.each([
+    [['users', 'create', '--email', 'x@example.test', '--org', 'Acme Ltd'], 'short', /--password-stdin/],
+    [['users', 'create', '--email', 'x@example.test', '--org', 'Acme Ltd', '--password-stdin'], 'short', /at least 12 characters/],
+    [['users', 'create', '--email', 'ops@example.test', '--org', 'Acme Ltd', '--password-stdin'], 'a very long cli password', /already exists/],
+    [['users', 'create', '--org', 'Acme Ltd', '--password-stdin'], 'a very long cli password', /--email is required/],
+    [['users', 'create', '--email', 'y@example.test', '--org', 'A', '--password', 'visible'], '', /Unknown option '--password'/],
+    [['frobnicate'], '', /Unknown command/],
+  ])('refuses %j with a clear message and exit code 2', async (args, stdin, message) => {
+    const result = await runCli(args, env, stdin);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+});
+
+describe('parley projects create', () => {
+  it('prints the key and snippet as JSON', async () => {
+    const result = await runCli(['projects', 'create', '--org', 'Acme Ltd', '--name', 'Shop', '--domain', 'example.com', '--domain', '*.example.org', '--json'], env);
+    expect(result.code).toBe(0);
+    const project = JSON.parse(result.stdout);
+    expect(project).toEqual({
+      id: expect.any(String),
+      key: expect.stringMatching(/^pk_/),
+      name: 'Shop',
+      domains: ['example.com', '*.example.org'],
+      snippet: `<script src="https://feedback.example.com/widget/v1/loader.js" data-project="${project.key}" async></script>`,
+    });
+  });
+
+  it('prints a readable summary without --json', async () => {
+    const result = await runCli(['projects', 'create', '--org', 'Acme Ltd', '--name', 'Blog', '--domain', 'blog.example.com'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^created project "Blog" \(.+\)\nkey: {5}pk_\S+\ndomains: blog\.example\.com\nPaste this into your pages:\n {2}<script src=/);
+  });
+
+  it.each([
+    [['projects', 'create', '--org', 'No Such Org', '--name', 'X', '--domain', 'example.com'], /No organization is named "No Such Org"/],
+    [['projects', 'create', '--org', 'Acme Ltd', '--name', 'X'], /at least one --domain/],
+    [['projects', 'create', '--org', 'Acme Ltd', '--name', 'X', '--domain', '*.com'], /not \*\.com/],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const result = await runCli(args, env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('parley audit verify', () => {
+  it('reports every chain and fails with exit code 1 naming a tampered event', async () => {
+    const ok = await runCli(['audit', 'verify'], env);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/all \d+ chains verify/);
+    const client = await server.db.superuser.connect();
+    try {
+      await client.query('SET session_replication_role = replica');
+      await client.query(`UPDATE audit_events SET actor_label = 'someone else' WHERE seq = 2`);
+    } finally {
+      await client.query('RESET session_replication_role');
+      client.release();
+    }
+    const broken = await runCli(['audit', 'verify'], env);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/BROKEN {2}organization [0-9a-f-]+: event 2: contents do not match their hash/);
+  });
+});
+
+describe('configuration errors', () => {
+  it('stops with every problem listed', async () => {
+    const result = await runCli(['migrate'], { ...env, PORT: 'x', PARLEY_MASTER_KEY: 'short' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Invalid configuration:\n {2}- PARLEY_MASTER_KEY.*\n {2}- PORT/s);
+  });
+});
