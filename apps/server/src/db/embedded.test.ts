@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARLEY_BIN, runCli } from '../../../../test/cli.js';
-import { startEmbeddedPostgres } from './embedded.js';
+import { isAlive, startEmbeddedPostgres } from './embedded.js';
 
 // Process lifecycle of the embedded PostgreSQL. These tests start their own
 // clusters, so they run once, with the embedded suite.
@@ -18,15 +18,6 @@ beforeAll(async () => {
   await fs.chmod(dataDir, 0o711);
 });
 afterAll(() => fs.rm(dataDir, { recursive: true, force: true }));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function waitFor(check: () => boolean | Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
   const deadline = Date.now() + limitMs;
