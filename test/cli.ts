@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PARLEY_BIN = fileURLToPath(new URL('../apps/server/bin/parley.js', import.meta.url));
