@@ -43,7 +43,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
     reply.header('x-request-id', request.id);
   });
   registerProblemHandlers(app);
-  await registerSecurityHeaders(app, ctx.config.publicUrl);
+  registerSecurityHeaders(app, ctx.config.publicUrl);
   await app.register(cookie);
 
   const publicOrigin = ctx.config.publicUrl.origin;

@@ -67,6 +67,18 @@ describe('row-level security', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  it("ingestion's batch insert cannot attach a row to another tenant's project", async () => {
+    const theirs = await server.db.superuser.query<{ id: string }>('SELECT id FROM projects WHERE org_id = $1', [b.orgId]);
+    await expect(
+      server.db.app.query(
+        `SELECT insert_feedback_batch($1, ARRAY[gen_random_uuid()], $2, ARRAY[NULL]::text[], ARRAY[NULL]::smallint[], ARRAY[NULL]::text[], ARRAY['x'],
+           ARRAY[NULL]::bytea[], ARRAY[NULL]::bytea[], ARRAY['\\x00'::bytea], ARRAY[NULL]::bytea[], ARRAY[NULL]::bytea[], ARRAY[NULL]::text[], ARRAY[NULL]::text[],
+           ARRAY[NULL]::int[], ARRAY[NULL]::int[], ARRAY[now()])`,
+        [a.orgId, [theirs.rows[0]!.id]],
+      ),
+    ).rejects.toThrow(/foreign key/);
+  });
+
   it('does not carry one request’s tenant into the next use of a pooled connection', async () => {
     await withTenant(server.db.app, a.orgId, (tx) => tx.query('SELECT 1'));
     const { rowCount } = await server.db.app.query('SELECT * FROM projects');

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
 import { compileDomains, isOriginAllowed, type DomainRule } from '../projects/domains.js';
-import { blindIndex, sealField } from '../security/crypto.js';
+import { sealField } from '../security/crypto.js';
 import { normalizeEmail } from '../users/service.js';
 import type { FeedbackWriter } from './writer.js';
 
@@ -83,7 +83,7 @@ export async function ingestFeedback(
     type: submission.type ?? null,
     message: submission.message,
     emailEnc: email === undefined ? null : seal('email', email),
-    emailIndex: email === undefined ? null : blindIndex(deps.keyring.masterKey, orgId, 'email', email),
+    emailIndex: email === undefined ? null : deps.keyring.blindIndex(orgId, 'email', email),
     ipEnc: seal('ip', context.ip),
     userAgentEnc: context.userAgent === undefined ? null : seal('user_agent', context.userAgent.slice(0, 1000)),
     customEnc: submission.custom === undefined ? null : seal('custom', JSON.stringify(submission.custom)),

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { withTenant, type Tx } from '../db/tenant.js';
-import { newDataKey, unwrapDataKey, wrapDataKey, type DataKey } from '../security/crypto.js';
+import { blindIndex, blindIndexKey, newDataKey, unwrapDataKey, wrapDataKey, type DataKey } from '../security/crypto.js';
 
 /**
  * Per-organization data keys. Unwrapped keys are cached in memory for the
@@ -10,6 +10,7 @@ import { newDataKey, unwrapDataKey, wrapDataKey, type DataKey } from '../securit
 export class Keyring {
   private readonly current = new Map<string, DataKey>();
   private readonly versions = new Map<string, Buffer>();
+  private readonly indexKeys = new Map<string, Buffer>();
 
   constructor(readonly masterKey: Buffer) {}
 
@@ -44,6 +45,17 @@ export class Keyring {
     const key = unwrapDataKey(this.masterKey, rows[0].wrapped, orgId, version);
     this.versions.set(`${orgId}:${version}`, key);
     return { version, key };
+  }
+
+  /** The organization's blind index of a value, e.g. a normalized e-mail. */
+  blindIndex(orgId: string, purpose: string, value: string): Buffer {
+    const id = `${orgId}:${purpose}`;
+    let key = this.indexKeys.get(id);
+    if (!key) {
+      key = blindIndexKey(this.masterKey, orgId, purpose);
+      this.indexKeys.set(id, key);
+    }
+    return blindIndex(key, value);
   }
 
   private remember(orgId: string, key: DataKey): void {

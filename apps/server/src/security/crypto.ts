@@ -15,8 +15,25 @@ const TAG = 16;
 
 export class DecryptionError extends Error {}
 
+// Nonces come from a pool refilled from the CSPRNG, as Node does for
+// randomUUID: one getrandom call per 341 nonces instead of one each (it was
+// 13% of ingestion CPU). Every nonce is still fresh random bytes, never reused.
+const POOL_NONCES = 341;
+let pool = Buffer.alloc(0);
+let offset = 0;
+
+function nextNonce(): Buffer {
+  if (offset + NONCE > pool.length) {
+    pool = randomBytes(NONCE * POOL_NONCES);
+    offset = 0;
+  }
+  const nonce = pool.subarray(offset, offset + NONCE);
+  offset += NONCE;
+  return nonce;
+}
+
 function seal(key: Buffer, plaintext: Buffer, aad: string, header: Buffer): Buffer {
-  const nonce = randomBytes(NONCE);
+  const nonce = nextNonce();
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.concat([header, Buffer.from(aad, 'utf8')]));
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -78,13 +95,16 @@ export function openField(dataKey: DataKey, sealed: Buffer, context: FieldContex
 }
 
 /**
- * Keyed blind index for equality lookups (find feedback by e-mail) without
- * storing the value: HMAC under a per-organization key derived from the
+ * Key of a keyed blind index for equality lookups (find feedback by e-mail)
+ * without storing the value: derived per organization and purpose from the
  * master key, so equal e-mails in two organizations do not match.
  */
-export function blindIndex(masterKey: Buffer, orgId: string, purpose: string, value: string): Buffer {
-  const key = Buffer.from(hkdfSync('sha256', masterKey, orgId, `parley:blind-index:${purpose}`, 32));
-  return createHmac('sha256', key).update(value).digest();
+export function blindIndexKey(masterKey: Buffer, orgId: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', masterKey, orgId, `parley:blind-index:${purpose}`, 32));
+}
+
+export function blindIndex(indexKey: Buffer, value: string): Buffer {
+  return createHmac('sha256', indexKey).update(value).digest();
 }
 
 export function newDataKey(): Buffer {

@@ -69,11 +69,14 @@ CREATE TABLE projects (
   updated_at timestamptz NOT NULL
 );
 CREATE INDEX projects_org_idx ON projects (org_id, created_at);
+-- Lets feedback reference (project, organization) together, so a row can never
+-- pair one tenant's org_id with another tenant's project.
+ALTER TABLE projects ADD CONSTRAINT projects_id_org_key UNIQUE (id, org_id);
 
 CREATE TABLE feedback (
   id uuid PRIMARY KEY,
   org_id uuid NOT NULL REFERENCES organizations ON DELETE CASCADE,
-  project_id uuid NOT NULL REFERENCES projects ON DELETE CASCADE,
+  project_id uuid NOT NULL,
   status text NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'in_progress', 'done', 'archived')),
   rating smallint CHECK (rating BETWEEN 1 AND 5),
   type text,
@@ -90,7 +93,8 @@ CREATE TABLE feedback (
   viewport_height integer,
   idempotency_key text,
   created_at timestamptz NOT NULL,
-  updated_at timestamptz NOT NULL
+  updated_at timestamptz NOT NULL,
+  FOREIGN KEY (project_id, org_id) REFERENCES projects (id, org_id) ON DELETE CASCADE
 );
 CREATE UNIQUE INDEX feedback_idempotency_key ON feedback (project_id, idempotency_key);
 CREATE INDEX feedback_inbox_idx ON feedback (project_id, created_at DESC, id DESC);
@@ -158,11 +162,34 @@ CREATE FUNCTION project_by_public_key(p_key text)
 CREATE FUNCTION organization_id_by_name(p_name text) RETURNS uuid
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
   AS $$ SELECT id FROM organizations WHERE lower(name) = lower(p_name) $$;
-REVOKE ALL ON FUNCTION project_by_public_key(text), organization_id_by_name(text) FROM PUBLIC;
+-- Ingestion's group commit in one round trip: the function scopes its
+-- transaction to the organization (as withTenant does) and inserts the batch.
+-- It runs with the caller's rights, so row-level security binds it as it
+-- binds withTenant.
+CREATE FUNCTION insert_feedback_batch(
+  p_org uuid, p_ids uuid[], p_projects uuid[], p_idem text[], p_ratings smallint[], p_types text[], p_messages text[],
+  p_email_enc bytea[], p_email_index bytea[], p_ip_enc bytea[], p_ua_enc bytea[], p_custom_enc bytea[],
+  p_page_urls text[], p_locales text[], p_widths int[], p_heights int[], p_created timestamptz[]
+) RETURNS SETOF uuid LANGUAGE plpgsql SECURITY INVOKER SET search_path = pg_catalog, public AS $$
+BEGIN
+  PERFORM set_config('app.org_id', p_org::text, true);
+  RETURN QUERY
+  INSERT INTO feedback (id, org_id, project_id, idempotency_key, rating, type, message, email_enc, email_index, ip_enc,
+                        user_agent_enc, custom_enc, page_url, locale, viewport_width, viewport_height, created_at, updated_at)
+  SELECT t.id, p_org, t.project_id, t.idem, t.rating, t.type, t.message, t.email_enc, t.email_index, t.ip_enc,
+         t.ua_enc, t.custom_enc, t.page_url, t.locale, t.vw, t.vh, t.created_at, t.created_at
+    FROM unnest(p_ids, p_projects, p_idem, p_ratings, p_types, p_messages, p_email_enc, p_email_index, p_ip_enc,
+                p_ua_enc, p_custom_enc, p_page_urls, p_locales, p_widths, p_heights, p_created)
+         AS t(id, project_id, idem, rating, type, message, email_enc, email_index, ip_enc, ua_enc, custom_enc, page_url, locale, vw, vh, created_at)
+  ON CONFLICT (project_id, idempotency_key) DO NOTHING
+  RETURNING feedback.id;
+END $$;
+
+REVOKE ALL ON FUNCTION project_by_public_key(text), organization_id_by_name(text), insert_feedback_batch FROM PUBLIC;
 
 GRANT USAGE ON SCHEMA public TO :app_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON users, sessions, setup_tokens, organizations, memberships, org_keys, projects, feedback TO :app_role;
 GRANT SELECT, INSERT ON audit_events TO :app_role;
 GRANT SELECT ON schema_migrations TO :app_role;
-GRANT EXECUTE ON FUNCTION project_by_public_key(text), organization_id_by_name(text) TO :app_role;
+GRANT EXECUTE ON FUNCTION project_by_public_key(text), organization_id_by_name(text), insert_feedback_batch TO :app_role;
 `;
