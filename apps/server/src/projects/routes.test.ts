@@ -32,6 +32,15 @@ describe('POST /api/v1/orgs/:orgId/projects', () => {
     expect(rows).toEqual([{ action: 'project.created', data: { name: 'Shop', domains: ['shop.example.com', '*.xn--bcher-kva.example'] } }]);
   });
 
+  it('stores an HTML or SQL payload in the name verbatim and returns it as JSON text', async () => {
+    const name = `<script>alert(1)</script>'; DROP TABLE projects; --`;
+    const reply = await server.request('POST', projectsOf(owner.orgId), { cookie: owner.cookie, body: { name, domains: ['example.com'] } });
+    expect(reply.status).toBe(201);
+    const read = await server.request('GET', `${projectsOf(owner.orgId)}/${reply.body.id}`, { cookie: owner.cookie });
+    expect(read.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(read.body.name).toBe(name);
+  });
+
   it.each([['*'], ['*.com'], ['https://example.com/path'], ['ftp://example.com']])('refuses the allowed domain %j with domain_invalid', async (domain) => {
     const before = await countRows(server, 'projects');
     const reply = await server.request('POST', projectsOf(owner.orgId), { cookie: owner.cookie, body: { name: 'Bad', domains: [domain] } });
