@@ -10,6 +10,7 @@ import {
   type FeedbackSummary,
   type Page,
 } from '../api/types';
+import { BackToProjects, Crumbs } from '../components/crumbs';
 import { ErrorNotice } from '../components/error-notice';
 import { Rating } from '../components/rating';
 import { StatusBadge } from '../components/status-badge';
@@ -27,11 +28,7 @@ export function FeedbackPage() {
   if (feedback.isError) {
     return (
       <>
-        <nav className="crumbs" aria-label="Breadcrumb">
-          <Link to="/" search={{ org: orgId }}>
-            ← Projects
-          </Link>
-        </nav>
+        <BackToProjects orgId={orgId} />
         <ErrorNotice
           error={feedback.error}
           notFound="This feedback does not exist, or you do not have access to it."
@@ -43,14 +40,11 @@ export function FeedbackPage() {
   const item = feedback.data;
   return (
     <>
-      <nav className="crumbs" aria-label="Breadcrumb">
-        <Link
-          to="/orgs/$orgId/projects/$projectId"
-          params={{ orgId, projectId: item.projectId }}
-        >
+      <Crumbs>
+        <Link to="/orgs/$orgId/projects/$projectId" params={{ orgId, projectId: item.projectId }}>
           ← Inbox
         </Link>
-      </nav>
+      </Crumbs>
       <div className="page-head">
         <div>
           <h1>Feedback</h1>

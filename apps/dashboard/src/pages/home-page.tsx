@@ -7,6 +7,7 @@ import type { Membership, Project } from '../api/types';
 import { BusyButton } from '../components/busy-button';
 import { ErrorNotice } from '../components/error-notice';
 import { SnippetBox } from '../components/snippet-box';
+import { TextAreaField, TextField } from '../components/text-field';
 import { formatDateTime, parseDomains } from '../lib/format';
 import { usePageTitle } from '../lib/use-page-title';
 
@@ -159,39 +160,34 @@ function NewProject({ org }: { org: Membership }) {
         </div>
       )}
       <form onSubmit={submit} className="form form-narrow">
-        <div className="field">
-          <label htmlFor="project-name">Name</label>
-          <input
-            id="project-name"
-            name="name"
-            type="text"
-            autoComplete="off"
-            required
-            maxLength={200}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            placeholder="Marketing site"
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="project-domains">Allowed domains</label>
-          <textarea
-            id="project-domains"
-            name="domains"
-            rows={4}
-            spellCheck={false}
-            autoCapitalize="off"
-            value={domains}
-            onChange={(e) => setDomains(e.target.value)}
-            aria-describedby="project-domains-hint"
-            placeholder={'example.com\n*.example.org'}
-          />
-          <p className="hint" id="project-domains-hint">
-            One per line, e.g. <code>example.com</code>, <code>*.example.org</code> for its
-            subdomains, or an exact origin such as <code>https://app.example.com:8443</code>. The
-            widget only accepts feedback sent from these sites.
-          </p>
-        </div>
+        <TextField
+          label="Name"
+          name="name"
+          type="text"
+          autoComplete="off"
+          required
+          maxLength={200}
+          value={name}
+          onChange={setName}
+          placeholder="Marketing site"
+        />
+        <TextAreaField
+          label="Allowed domains"
+          name="domains"
+          rows={4}
+          spellCheck={false}
+          autoCapitalize="off"
+          value={domains}
+          onChange={setDomains}
+          placeholder={'example.com\n*.example.org'}
+          hint={
+            <>
+              One per line, e.g. <code>example.com</code>, <code>*.example.org</code> for its
+              subdomains, or an exact origin such as <code>https://app.example.com:8443</code>. The
+              widget only accepts feedback sent from these sites.
+            </>
+          }
+        />
         <ErrorNotice error={create.error} />
         <BusyButton busy={create.isPending} busyLabel="Creating project…">
           Create project

@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api/client';
 import { BusyButton } from '../components/busy-button';
 import { ErrorNotice } from '../components/error-notice';
+import { TextField } from '../components/text-field';
 import { safeReturnPath } from '../lib/return-to';
 import { usePageTitle } from '../lib/use-page-title';
 
@@ -41,31 +42,25 @@ export function LoginPage() {
       <div className="card auth-card">
         <h1>Log in</h1>
         <form onSubmit={submit} className="form">
-          <div className="field">
-            <label htmlFor="login-email">E-mail</label>
-            <input
-              id="login-email"
-              name="email"
-              type="email"
-              autoComplete="username"
-              required
-              autoFocus
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          </div>
-          <div className="field">
-            <label htmlFor="login-password">Password</label>
-            <input
-              id="login-password"
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          </div>
+          <TextField
+            label="E-mail"
+            name="email"
+            type="email"
+            autoComplete="username"
+            required
+            autoFocus
+            value={email}
+            onChange={setEmail}
+          />
+          <TextField
+            label="Password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={setPassword}
+          />
           <ErrorNotice error={logIn.error} />
           <BusyButton busy={logIn.isPending} busyLabel="Logging in…" className="button-block">
             Log in

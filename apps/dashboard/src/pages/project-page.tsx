@@ -5,10 +5,12 @@ import { api } from '../api/client';
 import { projectQuery, queryKeys } from '../api/queries';
 import { FEEDBACK_STATUSES, type FeedbackStatus, type FeedbackSummary, type Project } from '../api/types';
 import { BusyButton } from '../components/busy-button';
+import { BackToProjects } from '../components/crumbs';
 import { ErrorNotice } from '../components/error-notice';
 import { Rating } from '../components/rating';
 import { SnippetBox } from '../components/snippet-box';
 import { StatusBadge } from '../components/status-badge';
+import { TextAreaField } from '../components/text-field';
 import { excerpt, formatDateTime, parseDomains, STATUS_LABELS } from '../lib/format';
 import { usePageTitle } from '../lib/use-page-title';
 
@@ -59,16 +61,6 @@ export function ProjectPage() {
   );
 }
 
-function BackToProjects({ orgId }: { orgId: string }) {
-  return (
-    <nav className="crumbs" aria-label="Breadcrumb">
-      <Link to="/" search={{ org: orgId }}>
-        ← Projects
-      </Link>
-    </nav>
-  );
-}
-
 function DomainsEditor({ orgId, project }: { orgId: string; project: Project }) {
   const queryClient = useQueryClient();
   const [text, setText] = useState(() => project.domains.join('\n'));
@@ -93,28 +85,25 @@ function DomainsEditor({ orgId, project }: { orgId: string; project: Project }) 
     <section className="card section" aria-labelledby="domains-title">
       <h2 id="domains-title">Allowed domains</h2>
       <form onSubmit={submit} className="form">
-        <div className="field">
-          <label htmlFor="domains" className="visually-hidden">
-            Allowed domains
-          </label>
-          <textarea
-            id="domains"
-            name="domains"
-            rows={4}
-            spellCheck={false}
-            autoCapitalize="off"
-            value={text}
-            onChange={(e) => {
-              setText(e.target.value);
-              save.reset();
-            }}
-            aria-describedby="domains-hint"
-          />
-          <p className="hint" id="domains-hint">
-            One per line: <code>example.com</code>, <code>*.example.org</code> or{' '}
-            <code>https://app.example.com:8443</code>. Feedback from any other site is refused.
-          </p>
-        </div>
+        <TextAreaField
+          label="Allowed domains"
+          hideLabel
+          name="domains"
+          rows={4}
+          spellCheck={false}
+          autoCapitalize="off"
+          value={text}
+          onChange={(value) => {
+            setText(value);
+            save.reset();
+          }}
+          hint={
+            <>
+              One per line: <code>example.com</code>, <code>*.example.org</code> or{' '}
+              <code>https://app.example.com:8443</code>. Feedback from any other site is refused.
+            </>
+          }
+        />
         <ErrorNotice error={save.error} />
         <div className="form-actions">
           <BusyButton busy={save.isPending} busyLabel="Saving…" disabled={!isChanged}>

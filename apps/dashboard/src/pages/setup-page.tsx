@@ -5,6 +5,7 @@ import { api, isApiError } from '../api/client';
 import { setupQuery } from '../api/queries';
 import { BusyButton } from '../components/busy-button';
 import { ErrorNotice } from '../components/error-notice';
+import { TextField } from '../components/text-field';
 import { takeSetupTokenFromUrl } from '../lib/setup-token';
 import { usePageTitle } from '../lib/use-page-title';
 
@@ -100,89 +101,73 @@ function SetupForm({ linkToken }: { linkToken: string | null }) {
       </p>
       <form onSubmit={submit} className="form">
         {isTokenFieldShown && (
-          <div className="field">
-            <label htmlFor="setup-token">Setup token</label>
-            <input
-              id="setup-token"
-              name="token"
-              type="text"
-              autoComplete="off"
-              spellCheck={false}
-              required
-              value={token}
-              onChange={(e) => setToken(e.target.value.trim())}
-              aria-describedby="setup-token-hint"
-            />
-            <p className="hint" id="setup-token-hint">
-              Open the one-time setup link the server printed when it first started, or paste the
-              part after <code>#token=</code> here.
-            </p>
-          </div>
+          <TextField
+            label="Setup token"
+            name="token"
+            type="text"
+            autoComplete="off"
+            spellCheck={false}
+            required
+            value={token}
+            onChange={(value) => setToken(value.trim())}
+            hint={
+              <>
+                Open the one-time setup link the server printed when it first started, or paste the
+                part after <code>#token=</code> here.
+              </>
+            }
+          />
         )}
-        <div className="field">
-          <label htmlFor="setup-name">Name</label>
-          <input
-            id="setup-name"
-            name="name"
-            type="text"
-            autoComplete="name"
-            required
-            maxLength={200}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="setup-email">E-mail</label>
-          <input
-            id="setup-email"
-            name="email"
-            type="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </div>
-        <div className="field">
-          <label htmlFor="setup-password">Password</label>
-          <input
-            id="setup-password"
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            required
-            minLength={PASSWORD_MIN}
-            maxLength={PASSWORD_MAX}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            aria-describedby="setup-password-hint"
-          />
-          <p className="hint" id="setup-password-hint">
-            {PASSWORD_MIN}–{PASSWORD_MAX} characters. A long passphrase is best; common passwords
-            are refused.
-            {passwordLength > 0 && passwordLength < PASSWORD_MIN && (
-              <> ({PASSWORD_MIN - passwordLength} more needed)</>
-            )}
-          </p>
-        </div>
-        <div className="field">
-          <label htmlFor="setup-organization">Organization</label>
-          <input
-            id="setup-organization"
-            name="organization"
-            type="text"
-            autoComplete="organization"
-            required
-            maxLength={200}
-            value={organization}
-            onChange={(e) => setOrganization(e.target.value)}
-            aria-describedby="setup-organization-hint"
-          />
-          <p className="hint" id="setup-organization-hint">
-            Your company or team, e.g. “Acme Inc.”
-          </p>
-        </div>
+        <TextField
+          label="Name"
+          name="name"
+          type="text"
+          autoComplete="name"
+          required
+          maxLength={200}
+          value={name}
+          onChange={setName}
+        />
+        <TextField
+          label="E-mail"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={setEmail}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={PASSWORD_MIN}
+          maxLength={PASSWORD_MAX}
+          value={password}
+          onChange={setPassword}
+          hint={
+            <>
+              {PASSWORD_MIN}–{PASSWORD_MAX} characters. A long passphrase is best; common passwords
+              are refused.
+              {passwordLength > 0 && passwordLength < PASSWORD_MIN && (
+                <> ({PASSWORD_MIN - passwordLength} more needed)</>
+              )}
+            </>
+          }
+        />
+        <TextField
+          label="Organization"
+          name="organization"
+          type="text"
+          autoComplete="organization"
+          required
+          maxLength={200}
+          value={organization}
+          onChange={setOrganization}
+          hint="Your company or team, e.g. “Acme Inc.”"
+        />
         <ErrorNotice error={complete.error} />
         <BusyButton busy={complete.isPending} busyLabel="Creating account…" className="button-block">
           Create account
