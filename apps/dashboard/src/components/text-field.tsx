@@ -1,4 +1,10 @@
-import { useId, type InputHTMLAttributes, type ReactNode, type TextareaHTMLAttributes } from 'react';
+import {
+  useId,
+  type ChangeEvent,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type TextareaHTMLAttributes,
+} from 'react';
 
 type FieldProps = {
   label: string;
@@ -20,55 +26,49 @@ export type TextAreaFieldProps = FieldProps & Native<TextareaHTMLAttributes<HTML
 
 /** A labelled single-line input. */
 export function TextField({ label, hideLabel, hint, value, onChange, type = 'text', ...native }: TextFieldProps) {
-  const ids = useFieldIds(hint);
+  const control = useControl(hint, value, onChange);
   return (
-    <Field ids={ids} label={label} hideLabel={hideLabel} hint={hint}>
-      <input
-        {...native}
-        id={ids.control}
-        type={type}
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        aria-describedby={ids.hint}
-      />
+    <Field control={control} label={label} hideLabel={hideLabel} hint={hint}>
+      <input {...native} type={type} {...control} />
     </Field>
   );
 }
 
 /** A labelled multi-line text area. */
 export function TextAreaField({ label, hideLabel, hint, value, onChange, ...native }: TextAreaFieldProps) {
-  const ids = useFieldIds(hint);
+  const control = useControl(hint, value, onChange);
   return (
-    <Field ids={ids} label={label} hideLabel={hideLabel} hint={hint}>
-      <textarea
-        {...native}
-        id={ids.control}
-        value={value}
-        onChange={(e) => onChange(e.target.value)}
-        aria-describedby={ids.hint}
-      />
+    <Field control={control} label={label} hideLabel={hideLabel} hint={hint}>
+      <textarea {...native} {...control} />
     </Field>
   );
 }
 
-type FieldIds = { control: string; hint: string | undefined };
+type Control = ReturnType<typeof useControl>;
 
-function useFieldIds(hint: ReactNode): FieldIds {
+/** The props a field's control gets from the field: a stable id, the value, and the hint link. */
+function useControl(hint: ReactNode, value: string, onChange: (value: string) => void) {
   const id = useId();
-  return { control: id, hint: hint === undefined ? undefined : `${id}-hint` };
+  return {
+    id,
+    value,
+    onChange: (e: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => onChange(e.target.value),
+    'aria-describedby': hint === undefined ? undefined : `${id}-hint`,
+  };
 }
 
-type FrameProps = Pick<FieldProps, 'label' | 'hideLabel' | 'hint'> & { ids: FieldIds; children: ReactNode };
+type FrameProps = Pick<FieldProps, 'label' | 'hideLabel' | 'hint'> & { control: Control; children: ReactNode };
 
-function Field({ ids, label, hideLabel = false, hint, children }: FrameProps) {
+function Field({ control, label, hideLabel = false, hint, children }: FrameProps) {
+  const hintId = control['aria-describedby'];
   return (
     <div className="field">
-      <label htmlFor={ids.control} className={hideLabel ? 'visually-hidden' : undefined}>
+      <label htmlFor={control.id} className={hideLabel ? 'visually-hidden' : undefined}>
         {label}
       </label>
       {children}
-      {ids.hint !== undefined && (
-        <p className="hint" id={ids.hint}>
+      {hintId !== undefined && (
+        <p className="hint" id={hintId}>
           {hint}
         </p>
       )}

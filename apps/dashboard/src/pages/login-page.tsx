@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useRouter } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api/client';
+import { AuthPage } from '../components/auth-page';
 import { BusyButton } from '../components/busy-button';
 import { ErrorNotice } from '../components/error-notice';
 import { TextField } from '../components/text-field';
@@ -34,39 +35,33 @@ export function LoginPage() {
   }
 
   return (
-    <main className="auth-page">
-      <div className="auth-brand">
-        <span className="brand-mark" aria-hidden="true" />
-        Parley
-      </div>
-      <div className="card auth-card">
-        <h1>Log in</h1>
-        <form onSubmit={submit} className="form">
-          <TextField
-            label="E-mail"
-            name="email"
-            type="email"
-            autoComplete="username"
-            required
-            autoFocus
-            value={email}
-            onChange={setEmail}
-          />
-          <TextField
-            label="Password"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={setPassword}
-          />
-          <ErrorNotice error={logIn.error} />
-          <BusyButton busy={logIn.isPending} busyLabel="Logging in…" className="button-block">
-            Log in
-          </BusyButton>
-        </form>
-      </div>
-    </main>
+    <AuthPage>
+      <h1>Log in</h1>
+      <form onSubmit={submit} className="form">
+        <TextField
+          label="E-mail"
+          name="email"
+          type="email"
+          autoComplete="username"
+          required
+          autoFocus
+          value={email}
+          onChange={setEmail}
+        />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={setPassword}
+        />
+        <ErrorNotice error={logIn.error} />
+        <BusyButton busy={logIn.isPending} busyLabel="Logging in…" className="button-block">
+          Log in
+        </BusyButton>
+      </form>
+    </AuthPage>
   );
 }

@@ -3,6 +3,7 @@ import { Link, useRouter } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { api, isApiError } from '../api/client';
 import { setupQuery } from '../api/queries';
+import { AuthPage } from '../components/auth-page';
 import { BusyButton } from '../components/busy-button';
 import { ErrorNotice } from '../components/error-notice';
 import { TextField } from '../components/text-field';
@@ -30,23 +31,17 @@ export function SetupPage() {
   usePageTitle('Set up');
 
   return (
-    <main className="auth-page">
-      <div className="auth-brand">
-        <span className="brand-mark" aria-hidden="true" />
-        Parley
-      </div>
-      <div className="card auth-card auth-card-wide">
-        {setup.isPending ? (
-          <p className="muted">Loading…</p>
-        ) : setup.isError ? (
-          <ErrorNotice error={setup.error} />
-        ) : setup.data.required ? (
-          <SetupForm linkToken={linkToken} />
-        ) : (
-          <AlreadySetUp />
-        )}
-      </div>
-    </main>
+    <AuthPage wide>
+      {setup.isPending ? (
+        <p className="muted">Loading…</p>
+      ) : setup.isError ? (
+        <ErrorNotice error={setup.error} />
+      ) : setup.data.required ? (
+        <SetupForm linkToken={linkToken} />
+      ) : (
+        <AlreadySetUp />
+      )}
+    </AuthPage>
   );
 }
 
