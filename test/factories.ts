@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { withTenant } from '../apps/server/src/db/tenant.js';
 import { addMember, newOrganizationId, type Role } from '../apps/server/src/orgs/service.js';
-import { createProject, type Project } from '../apps/server/src/projects/service.js';
+import { createProject, updateProject, withDefaults, type Project } from '../apps/server/src/projects/service.js';
+import type { WidgetSettings } from '../apps/server/src/projects/widget-settings.js';
 import { createOwner } from '../apps/server/src/setup/service.js';
 import { createUser } from '../apps/server/src/users/service.js';
 import { sessionCookie, type TestServer } from './server.js';
@@ -40,9 +41,22 @@ export async function logIn(server: TestServer, email: string, password = PASSWO
   return sessionCookie(reply);
 }
 
-export async function project(server: TestServer, orgId: string, domains = ['example.com']): Promise<Project> {
-  return createProject(server.ctx.db.app, orgId, { name: `Project ${unique()}`, domains }, { type: 'system' }, server.ctx.clock.now());
+/** A project allowing `domains`, with widget settings over the defaults. */
+export async function project(server: TestServer, orgId: string, domains = ['example.com'], settings: Partial<WidgetSettings> = {}): Promise<Project> {
+  const { db, clock } = server.ctx;
+  const created = await createProject(db.app, orgId, { name: `Project ${unique()}`, domains }, { type: 'system' }, clock.now());
+  if (Object.keys(settings).length === 0) return created;
+  return updateProject(db.app, orgId, created.id, { settings: withDefaults(settings) }, { type: 'system' }, clock.now());
 }
+
+/** Settings asking for a feedback type and two custom fields, for tests that send them. */
+export const RICH_SETTINGS: Partial<WidgetSettings> = {
+  types: [{ id: 'bug', label: '' }, { id: 'idea', label: '' }],
+  customFields: [
+    { id: 'plan', label: 'Plan', type: 'select', options: ['free', 'pro'], required: false },
+    { id: 'note', label: 'Note', type: 'text', options: [], required: false },
+  ],
+};
 
 /** A widget submission as a browser on `origin` sends it. */
 export function submit(server: TestServer, key: string, body: unknown, origin = 'https://example.com', headers: Record<string, string> = {}) {

@@ -52,7 +52,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   });
 
   const writer = new FeedbackWriter(ctx.db.app);
-  const directory = new ProjectDirectory(ctx.db.app, ctx.config.projectCacheSeconds * 1000);
+  const directory = new ProjectDirectory(ctx.db.app, ctx.keyring, ctx.config.projectCacheSeconds * 1000);
   // In-flight submissions are answered before the process lets go of the database.
   app.addHook('onClose', async () => writer.drained());
 

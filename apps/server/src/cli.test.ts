@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../test/cli.js';
 import { TEST_APP_ROLE } from '../../../test/database.js';
 import { startTestServer, type TestServer } from '../../../test/server.js';
+import { widgetSnippet } from './widget/assets.js';
 
 // The built `parley` command (npm test builds first), pointed at this test's database.
 let server: TestServer;
@@ -57,7 +58,7 @@ describe('parley projects create', () => {
       key: expect.stringMatching(/^pk_/),
       name: 'Shop',
       domains: ['example.com', '*.example.org'],
-      snippet: `<script src="https://feedback.example.com/widget/v1/loader.js" data-project="${project.key}" async></script>`,
+      snippet: widgetSnippet(new URL('https://feedback.example.com'), project.key),
     });
   });
 

@@ -5,7 +5,8 @@ import { currentMigration } from './db/migrate.js';
 import { withTenant } from './db/tenant.js';
 import { AppError } from './errors.js';
 import { findOrganizationIdByName, newOrganizationId } from './orgs/service.js';
-import { createProject, widgetSnippet } from './projects/service.js';
+import { createProject } from './projects/service.js';
+import { widgetSnippet } from './widget/assets.js';
 import { createOwner } from './setup/service.js';
 
 export const USAGE = `Usage: parley <command> [options]

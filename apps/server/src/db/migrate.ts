@@ -1,8 +1,12 @@
 import type pg from 'pg';
 import initial from './migrations/0001-initial.js';
+import widget from './migrations/0002-widget.js';
 
 // Each migration runs once, in order, in its own transaction.
-const MIGRATIONS: { version: number; name: string; sql: string }[] = [{ version: 1, name: 'initial', sql: initial }];
+const MIGRATIONS: { version: number; name: string; sql: string }[] = [
+  { version: 1, name: 'initial', sql: initial },
+  { version: 2, name: 'widget', sql: widget },
+];
 
 export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version;
 

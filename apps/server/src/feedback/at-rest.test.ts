@@ -35,7 +35,7 @@ describe('encryption at rest', () => {
     const tag = randomBytes(6).toString('hex');
     const email = `needle-${tag}@example.test`;
     const message = `plain-message-${tag}`;
-    expect((await submit(server, p.key, { message, email, custom: { email } })).status).toBe(201);
+    expect((await submit(server, p.key, { message, email, metadata: { email }, identity: { id: email, email } })).status).toBe(201);
     await server.db.superuser.query('CHECKPOINT');
 
     // Control: the unencrypted message is found, so the scan does see the new row.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memberAccount, ownerAccount, project, submit, type Account } from '../../../../test/factories.js';
+import { memberAccount, ownerAccount, project, RICH_SETTINGS, submit, type Account } from '../../../../test/factories.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
 import type { Project } from '../projects/service.js';
 
@@ -13,7 +13,7 @@ beforeAll(async () => {
   server = await startTestServer();
   owner = await ownerAccount(server);
   other = await ownerAccount(server);
-  inbox = await project(server, owner.orgId);
+  inbox = await project(server, owner.orgId, ['example.com'], RICH_SETTINGS);
   theirInbox = await project(server, other.orgId);
 });
 afterAll(() => server.close());
@@ -58,15 +58,16 @@ describe('the inbox', () => {
   it('shows every field of one item, personal data decrypted, and marks it no-store', async () => {
     const id = await send(inbox, {
       message: 'Broken on mobile', rating: 2, type: 'bug', email: 'Jane@Example.test', pageUrl: 'https://example.com/checkout',
-      locale: 'de-DE', viewport: { width: 390, height: 844 }, custom: { plan: 'pro', account: '42' },
+      locale: 'de-DE', viewport: { width: 390, height: 844 }, custom: { plan: 'pro', note: '42' },
     });
     const reply = await server.request('GET', `/api/v1/orgs/${owner.orgId}/feedback/${id}`, { cookie: owner.cookie });
     expect(reply.status).toBe(200);
     expect(reply.headers.get('cache-control')).toBe('no-store');
     expect(reply.body).toEqual({
       id, projectId: inbox.id, status: 'new', rating: 2, type: 'bug', message: 'Broken on mobile', email: 'jane@example.test',
-      pageUrl: 'https://example.com/checkout', locale: 'de-DE', viewport: { width: 390, height: 844 }, custom: { plan: 'pro', account: '42' },
+      pageUrl: 'https://example.com/checkout', locale: 'de-DE', viewport: { width: 390, height: 844 }, custom: { plan: 'pro', note: '42' },
       userAgent: expect.stringMatching(/node|undici/i), ip: '127.0.0.1', createdAt: expect.any(String), updatedAt: expect.any(String),
+      consent: null, identity: null, metadata: {}, browser: null, os: null, consoleErrors: [], hasScreenshot: false,
     });
   });
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { actorOf, requirePermission } from '../auth/guard.js';
 import type { Context } from '../context.js';
 import { DateTime, OneOf, Uuid } from '../http/schemas.js';
+import { readScreenshot } from './screenshots.js';
 import { changeFeedbackStatus, getFeedback, listFeedback, STATUSES } from './service.js';
 
 const Status = OneOf(STATUSES);
@@ -16,6 +17,7 @@ const Summary = {
   type: Nullable(Type.String()),
   message: Type.String(),
   email: Nullable(Type.String()),
+  hasScreenshot: Type.Boolean(),
 };
 const SummarySchema = Type.Object(Summary);
 const FeedbackSchema = Type.Object({
@@ -28,6 +30,12 @@ const FeedbackSchema = Type.Object({
   custom: Type.Record(Type.String(), Type.String()),
   userAgent: Nullable(Type.String()),
   ip: Nullable(Type.String()),
+  consent: Nullable(Type.Boolean()),
+  identity: Nullable(Type.Object({ id: Type.String(), email: Nullable(Type.String()), name: Nullable(Type.String()), verified: Type.Boolean() })),
+  metadata: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+  browser: Nullable(Type.String()),
+  os: Nullable(Type.String()),
+  consoleErrors: Type.Array(Type.Object({ message: Type.String(), stack: Nullable(Type.String()) })),
 });
 
 const FeedbackParams = Type.Object({ orgId: Uuid, feedbackId: Uuid });
@@ -66,6 +74,19 @@ export function feedbackRoutes(ctx: Context) {
       // Personal data: never kept by shared caches or the browser's back-forward cache.
       reply.header('cache-control', 'no-store');
       return getFeedback(ctx.db.app, ctx.keyring, orgId, feedbackId);
+    });
+
+    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId/screenshot', { schema: { params: FeedbackParams } }, async (request, reply) => {
+      const { orgId, feedbackId } = request.params;
+      await requirePermission(ctx, request, orgId, 'feedback.read');
+      const image = await readScreenshot(ctx.db.app, ctx.keyring, orgId, feedbackId);
+      // An upload is only ever an image: never sniffed, never a document that could run script.
+      return reply
+        .header('content-type', image.contentType)
+        .header('content-security-policy', "default-src 'none'; sandbox")
+        .header('content-disposition', `inline; filename="screenshot.${image.contentType === 'image/png' ? 'png' : 'webp'}"`)
+        .header('cache-control', 'no-store')
+        .send(image.data);
     });
 
     typed.patch(

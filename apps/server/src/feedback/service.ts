@@ -3,7 +3,6 @@ import { recordAuditEvent, type Actor } from '../audit/service.js';
 import { withTenant, type Tx } from '../db/tenant.js';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
-import { fieldKeyVersion, openField } from '../security/crypto.js';
 
 export const STATUSES = ['new', 'in_progress', 'done', 'archived'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -16,6 +15,7 @@ export type FeedbackSummary = {
   type: string | null;
   message: string;
   email: string | null;
+  hasScreenshot: boolean;
 };
 
 export type Feedback = FeedbackSummary & {
@@ -27,37 +27,50 @@ export type Feedback = FeedbackSummary & {
   custom: Record<string, string>;
   userAgent: string | null;
   ip: string | null;
+  consent: boolean | null;
+  identity: { id: string; email: string | null; name: string | null; verified: boolean } | null;
+  metadata: Record<string, string | number | boolean>;
+  browser: string | null;
+  os: string | null;
+  consoleErrors: { message: string; stack: string | null }[];
 };
 
 type Row = {
   id: string; project_id: string; status: Status; rating: number | null; type: string | null; message: string;
   email_enc: Buffer | null; ip_enc: Buffer | null; user_agent_enc: Buffer | null; custom_enc: Buffer | null;
   page_url: string | null; locale: string | null; viewport_width: number | null; viewport_height: number | null;
-  created_at: Date; updated_at: Date;
+  created_at: Date; updated_at: Date; consent: boolean | null; identity_enc: Buffer | null; identity_verified: boolean | null;
+  metadata_enc: Buffer | null; context_enc: Buffer | null; screenshot_id: string | null;
 };
 
 const COLUMNS = `id, project_id, status, rating, type, message, email_enc, ip_enc, user_agent_enc, custom_enc,
-                 page_url, locale, viewport_width, viewport_height, created_at, updated_at`;
+                 page_url, locale, viewport_width, viewport_height, created_at, updated_at,
+                 consent, identity_enc, identity_verified, metadata_enc, context_enc, screenshot_id`;
 
-type Opener = (row: Row, column: 'email' | 'ip' | 'user_agent' | 'custom', sealed: Buffer | null) => Promise<string | null>;
+type Opener = (row: Row, column: 'email' | 'ip' | 'user_agent' | 'custom' | 'identity' | 'metadata' | 'context', sealed: Buffer | null) => Promise<string | null>;
 
 function opener(tx: Tx, keyring: Keyring, orgId: string): Opener {
-  return async (row, column, sealed) => {
-    if (!sealed) return null;
-    const key = await keyring.keyVersion(tx, orgId, fieldKeyVersion(sealed));
-    return openField(key, sealed, { orgId, table: 'feedback', column, rowId: row.id });
-  };
+  return async (row, column, sealed) => (sealed ? keyring.open(tx, sealed, { orgId, table: 'feedback', column, rowId: row.id }) : null);
 }
 
 async function toSummary(row: Row, open: Opener): Promise<FeedbackSummary> {
   return {
     id: row.id, createdAt: row.created_at, status: row.status, rating: row.rating, type: row.type, message: row.message,
     email: await open(row, 'email', row.email_enc),
+    hasScreenshot: row.screenshot_id !== null,
   };
 }
 
+const parsed = async <T>(open: Opener, row: Row, column: Parameters<Opener>[1], sealed: Buffer | null): Promise<T | null> => {
+  const text = await open(row, column, sealed);
+  return text === null ? null : (JSON.parse(text) as T);
+};
+
+type BrowserContext = { browser?: string; os?: string; consoleErrors?: { message: string; stack?: string }[] };
+
 async function toFeedback(row: Row, open: Opener): Promise<Feedback> {
-  const custom = await open(row, 'custom', row.custom_enc);
+  const identity = await parsed<{ id: string; email: string | null; name: string | null }>(open, row, 'identity', row.identity_enc);
+  const context = (await parsed<BrowserContext>(open, row, 'context', row.context_enc)) ?? {};
   return {
     ...(await toSummary(row, open)),
     projectId: row.project_id,
@@ -65,9 +78,15 @@ async function toFeedback(row: Row, open: Opener): Promise<Feedback> {
     pageUrl: row.page_url,
     locale: row.locale,
     viewport: row.viewport_width === null || row.viewport_height === null ? null : { width: row.viewport_width, height: row.viewport_height },
-    custom: custom === null ? {} : (JSON.parse(custom) as Record<string, string>),
+    custom: (await parsed<Record<string, string>>(open, row, 'custom', row.custom_enc)) ?? {},
     userAgent: await open(row, 'user_agent', row.user_agent_enc),
     ip: await open(row, 'ip', row.ip_enc),
+    consent: row.consent,
+    identity: identity && { ...identity, verified: row.identity_verified === true },
+    metadata: (await parsed<Record<string, string | number | boolean>>(open, row, 'metadata', row.metadata_enc)) ?? {},
+    browser: context.browser ?? null,
+    os: context.os ?? null,
+    consoleErrors: (context.consoleErrors ?? []).map((e) => ({ message: e.message, stack: e.stack ?? null })),
   };
 }
 

@@ -20,6 +20,12 @@ export type FeedbackRow = {
   viewportWidth: number | null;
   viewportHeight: number | null;
   createdAt: Date;
+  consent: boolean | null;
+  identityEnc: Buffer | null;
+  identityVerified: boolean | null;
+  metadataEnc: Buffer | null;
+  contextEnc: Buffer | null;
+  screenshotId: string | null;
 };
 
 type Pending = { row: FeedbackRow; resolve: (id: string) => void; reject: (error: unknown) => void };
@@ -28,7 +34,7 @@ const MAX_BATCH = 500;
 
 // One statement, one round trip, one commit per organization's batch (the
 // function sets the tenant scope; see the migration).
-const INSERT = `SELECT insert_feedback_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) AS id`;
+const INSERT = `SELECT insert_feedback_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) AS id`;
 
 /**
  * Group commit for ingestion: submissions that arrive while a write is in
@@ -101,7 +107,8 @@ export class FeedbackWriter {
     const inserted = await this.pool.query<{ id: string }>(INSERT, [
       orgId, col('id'), col('projectId'), col('idempotencyKey'), col('rating'), col('type'), col('message'), col('emailEnc'),
       col('emailIndex'), col('ipEnc'), col('userAgentEnc'), col('customEnc'), col('pageUrl'), col('locale'), col('viewportWidth'),
-      col('viewportHeight'), col('createdAt'),
+      col('viewportHeight'), col('createdAt'), col('consent'), col('identityEnc'), col('identityVerified'), col('metadataEnc'), col('contextEnc'),
+      col('screenshotId'),
     ]);
     const stored = new Set(inserted.rows.map((r) => r.id));
     const replays = rows.filter((r) => !stored.has(r.id));

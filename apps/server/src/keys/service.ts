@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { withTenant, type Tx } from '../db/tenant.js';
-import { blindIndex, blindIndexKey, newDataKey, unwrapDataKey, wrapDataKey, type DataKey } from '../security/crypto.js';
+import { blindIndex, blindIndexKey, fieldKeyVersion, newDataKey, openFieldBytes, sealField, unwrapDataKey, wrapDataKey, type DataKey, type FieldContext } from '../security/crypto.js';
 
 /**
  * Per-organization data keys. Unwrapped keys are cached in memory for the
@@ -45,6 +45,21 @@ export class Keyring {
     const key = unwrapDataKey(this.masterKey, rows[0].wrapped, orgId, version);
     this.versions.set(`${orgId}:${version}`, key);
     return { version, key };
+  }
+
+  /** Seals a value under the organization's current key. `tx` must be scoped to the organization. */
+  async seal(tx: Tx, value: string | Buffer, where: FieldContext): Promise<Buffer> {
+    return sealField(await this.currentKey(tx, where.orgId), value, where);
+  }
+
+  /** Opens sealed bytes with whichever key version sealed them. `tx` must be scoped to the organization. */
+  async openBytes(tx: Tx, sealed: Buffer, where: FieldContext): Promise<Buffer> {
+    return openFieldBytes(await this.keyVersion(tx, where.orgId, fieldKeyVersion(sealed)), sealed, where);
+  }
+
+  /** Opens a sealed text. */
+  async open(tx: Tx, sealed: Buffer, where: FieldContext): Promise<string> {
+    return (await this.openBytes(tx, sealed, where)).toString('utf8');
   }
 
   /** The organization's blind index of a value, e.g. a normalized e-mail. */

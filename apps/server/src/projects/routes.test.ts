@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, memberAccount, ownerAccount, project, type Account } from '../../../../test/factories.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
+import { widgetSnippet } from '../widget/assets.js';
+import { DEFAULT_WIDGET_SETTINGS } from './widget-settings.js';
 
 let server: TestServer;
 let owner: Account;
@@ -24,7 +26,10 @@ describe('POST /api/v1/orgs/:orgId/projects', () => {
       name: 'Shop',
       key: expect.stringMatching(/^pk_[A-Za-z0-9_-]{22}$/),
       domains: ['shop.example.com', '*.xn--bcher-kva.example'],
-      snippet: `<script src="http://localhost:3000/widget/v1/loader.js" data-project="${reply.body.key}" async></script>`,
+      settings: DEFAULT_WIDGET_SETTINGS,
+      hasIdentitySecret: false,
+      snippet: widgetSnippet(new URL('http://localhost:3000'), reply.body.key),
+      csp: { 'script-src': ['http://localhost:3000'], 'connect-src': ['http://localhost:3000'] },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

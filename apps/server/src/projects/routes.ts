@@ -4,14 +4,19 @@ import { actorOf, requirePermission } from '../auth/guard.js';
 import type { Context } from '../context.js';
 import { DateTime, NonBlankText, Text, Uuid } from '../http/schemas.js';
 import { MAX_DOMAINS } from './domains.js';
-import { createProject, getProject, listProjects, updateProject, widgetSnippet, type Project } from './service.js';
+import { widgetSnippet } from '../widget/assets.js';
+import { createProject, getProject, listProjects, replaceIdentitySecret, updateProject, type Project } from './service.js';
+import { WidgetSettingsSchema, type WidgetSettings } from './widget-settings.js';
 
 const ProjectSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   key: Type.String(),
   domains: Type.Array(Type.String()),
+  settings: WidgetSettingsSchema,
+  hasIdentitySecret: Type.Boolean(),
   snippet: Type.String(),
+  csp: Type.Record(Type.String(), Type.Array(Type.String())),
   createdAt: DateTime,
   updatedAt: DateTime,
 });
@@ -22,8 +27,25 @@ const Domains = Type.Array(Text({ minLength: 1, maxLength: 300 }), { maxItems: M
 const OrgParams = Type.Object({ orgId: Uuid });
 const ProjectParams = Type.Object({ orgId: Uuid, projectId: Uuid });
 
-export function projectRoutes(ctx: Context, onDomainsChanged: (key: string) => void) {
-  const present = (project: Project) => ({ ...project, snippet: widgetSnippet(ctx.config.publicUrl, project.key) });
+/**
+ * The Content-Security-Policy sources a customer's site must allow for the
+ * widget with these settings: our script and API origin, and for the
+ * screenshot preview data: and blob: images.
+ */
+export function hostCspDirectives(publicUrl: URL, settings: WidgetSettings): Record<string, string[]> {
+  return {
+    'script-src': [publicUrl.origin],
+    'connect-src': [publicUrl.origin],
+    ...(settings.screenshot.enabled ? { 'img-src': ['data:', 'blob:'] } : {}),
+  };
+}
+
+export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => void) {
+  const present = (project: Project) => ({
+    ...project,
+    snippet: widgetSnippet(ctx.config.publicUrl, project.key),
+    csp: hostCspDirectives(ctx.config.publicUrl, project.settings),
+  });
 
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -53,7 +75,10 @@ export function projectRoutes(ctx: Context, onDomainsChanged: (key: string) => v
       {
         schema: {
           params: ProjectParams,
-          body: Type.Object({ name: Type.Optional(Name), domains: Type.Optional(Domains) }, { additionalProperties: false, minProperties: 1 }),
+          body: Type.Object(
+            { name: Type.Optional(Name), domains: Type.Optional(Domains), settings: Type.Optional(WidgetSettingsSchema) },
+            { additionalProperties: false, minProperties: 1 },
+          ),
           response: { 200: ProjectSchema },
         },
       },
@@ -61,8 +86,21 @@ export function projectRoutes(ctx: Context, onDomainsChanged: (key: string) => v
         const { orgId, projectId } = request.params;
         const { user } = await requirePermission(ctx, request, orgId, 'projects.manage');
         const project = await updateProject(ctx.db.app, orgId, projectId, request.body, actorOf(user, request), ctx.clock.now());
-        onDomainsChanged(project.key);
+        onProjectChanged(project.key);
         return present(project);
+      },
+    );
+
+    typed.post(
+      '/api/v1/orgs/:orgId/projects/:projectId/identity-secret',
+      { schema: { params: ProjectParams, response: { 201: Type.Object({ secret: Type.String() }) } } },
+      async (request, reply) => {
+        const { orgId, projectId } = request.params;
+        const { user } = await requirePermission(ctx, request, orgId, 'projects.manage');
+        const secret = await replaceIdentitySecret(ctx.db.app, ctx.keyring, orgId, projectId, actorOf(user, request), ctx.clock.now());
+        const project = await getProject(ctx.db.app, orgId, projectId);
+        onProjectChanged(project.key);
+        return reply.code(201).header('cache-control', 'no-store').send({ secret });
       },
     );
   };

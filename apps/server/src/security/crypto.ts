@@ -78,11 +78,11 @@ export type FieldContext = { orgId: string; table: string; column: string; rowId
 
 const fieldAad = (c: FieldContext) => `parley:field:${c.orgId}:${c.table}.${c.column}:${c.rowId}`;
 
-export function sealField(dataKey: DataKey, plaintext: string, context: FieldContext): Buffer {
+export function sealField(dataKey: DataKey, plaintext: string | Buffer, context: FieldContext): Buffer {
   const header = Buffer.alloc(5);
   header[0] = FORMAT;
   header.writeUInt32BE(dataKey.version, 1);
-  return seal(dataKey.key, Buffer.from(plaintext, 'utf8'), fieldAad(context), header);
+  return seal(dataKey.key, typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext, fieldAad(context), header);
 }
 
 export function fieldKeyVersion(sealed: Buffer): number {
@@ -90,8 +90,12 @@ export function fieldKeyVersion(sealed: Buffer): number {
   return sealed.readUInt32BE(1);
 }
 
+export function openFieldBytes(dataKey: DataKey, sealed: Buffer, context: FieldContext): Buffer {
+  return open(dataKey.key, sealed, fieldAad(context), 5);
+}
+
 export function openField(dataKey: DataKey, sealed: Buffer, context: FieldContext): string {
-  return open(dataKey.key, sealed, fieldAad(context), 5).toString('utf8');
+  return openFieldBytes(dataKey, sealed, context).toString('utf8');
 }
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows, ownerAccount, project, submit } from '../../../../test/factories.js';
+import { countRows, ownerAccount, project, RICH_SETTINGS, submit } from '../../../../test/factories.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
 import type { Project } from '../projects/service.js';
 
@@ -9,7 +9,7 @@ let target: Project;
 beforeAll(async () => {
   server = await startTestServer();
   const owner = await ownerAccount(server);
-  target = await project(server, owner.orgId, ['example.com', '*.example.org', 'http://localhost:8080']);
+  target = await project(server, owner.orgId, ['example.com', '*.example.org', 'http://localhost:8080'], RICH_SETTINGS);
 });
 afterAll(() => server.close());
 

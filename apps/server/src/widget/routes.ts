@@ -5,31 +5,59 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.js';
 import { AppError } from '../errors.js';
 import { checkOrigin, ingestFeedback, type IngestProject, type ProjectDirectory } from '../feedback/ingest.js';
+import { storeScreenshot } from '../feedback/screenshots.js';
 import type { FeedbackWriter } from '../feedback/writer.js';
 import { NonBlankText, Text } from '../http/schemas.js';
-import { REPO_ROOT } from '../paths.js';
+import { WidgetSettingsSchema } from '../projects/widget-settings.js';
+import { SCREENSHOT_MAX_BYTES } from '../security/images.js';
+import { WIDGET_DIST, widgetManifest } from './assets.js';
 
 export const WIDGET_BODY_LIMIT = 64 * 1024;
+
+const Key = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
+const Email = Type.String({ format: 'email', maxLength: 254 });
 
 const Submission = Type.Object(
   {
     message: NonBlankText(10_000),
-    rating: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
-    type: Type.Optional(Type.String({ minLength: 1, maxLength: 50, pattern: '^[a-z0-9_-]+$' })),
-    email: Type.Optional(Type.String({ format: 'email', maxLength: 254 })),
+    rating: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+    type: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' })),
+    email: Type.Optional(Email),
+    consent: Type.Optional(Type.Boolean()),
+    custom: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' }), Text({ maxLength: 2000 }), { maxProperties: 10, additionalProperties: false })),
+    metadata: Type.Optional(
+      Type.Record(Key, Type.Union([Text({ maxLength: 500 }), Type.Number(), Type.Boolean()]), { maxProperties: 20, additionalProperties: false }),
+    ),
+    identity: Type.Optional(
+      Type.Object(
+        {
+          id: Text({ minLength: 1, maxLength: 200 }),
+          email: Type.Optional(Email),
+          name: Type.Optional(Text({ maxLength: 200 })),
+          signature: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     pageUrl: Type.Optional(Text({ maxLength: 2048 })),
     locale: Type.Optional(Type.String({ minLength: 2, maxLength: 35, pattern: '^[A-Za-z0-9-]+$' })),
     viewport: Type.Optional(
       Type.Object({ width: Type.Integer({ minimum: 0, maximum: 100_000 }), height: Type.Integer({ minimum: 0, maximum: 100_000 }) }, { additionalProperties: false }),
     ),
-    custom: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Text({ maxLength: 2000 }), { maxProperties: 20, additionalProperties: false }),
+    browser: Type.Optional(Text({ maxLength: 100 })),
+    os: Type.Optional(Text({ maxLength: 100 })),
+    consoleErrors: Type.Optional(
+      Type.Array(Type.Object({ message: Text({ maxLength: 1000 }), stack: Type.Optional(Text({ maxLength: 4000 })) }, { additionalProperties: false }), { maxItems: 20 }),
     ),
+    screenshotId: Type.Optional(Type.String({ format: 'uuid' })),
   },
   { additionalProperties: false },
 );
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
+const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+// Hashed chunk names from the widget build; anything else under /widget/ is 404.
+const ASSET_NAME = /^[A-Za-z0-9_.-]+\.js$/;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,21 +65,29 @@ declare module 'fastify' {
   }
 }
 
-function loadLoader(): Buffer | null {
-  try {
-    return fs.readFileSync(path.join(REPO_ROOT, 'packages/widget/dist/loader.js'));
-  } catch {
-    return null;
+/** The built widget files, read once at start-up; empty when the widget is not built. */
+function loadAssets(): Map<string, Buffer> {
+  const assets = new Map<string, Buffer>();
+  const manifest = widgetManifest();
+  const names = manifest ? [manifest.loader, ...Object.values(manifest.files)] : ['loader.js'];
+  for (const name of names) {
+    try {
+      assets.set(name, fs.readFileSync(path.join(WIDGET_DIST, name)));
+    } catch {
+      // not built: the route answers 404 with a hint
+    }
   }
+  return assets;
 }
 
 /**
- * The public side: the widget script and the ingestion API. CORS is answered
+ * The public side: the widget's files and the ingestion API. CORS is answered
  * per project: only a listed origin gets Access-Control-Allow-Origin, and the
  * check runs before the body is read.
  */
 export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: FeedbackWriter) {
-  const loader = loadLoader();
+  const assets = loadAssets();
+  const manifest = widgetManifest();
 
   const admitOrigin = async (request: FastifyRequest<{ Params: { key: string } }>, reply: FastifyReply) => {
     // Caches must keep one answer per Origin (SECURITY.md case 2).
@@ -64,28 +100,69 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
     request.ingestProject = project;
   };
 
+  const sendAsset = (reply: FastifyReply, name: string, cache: string) => {
+    const body = assets.get(name);
+    if (!body) throw new AppError('not_found', assets.size === 0 ? 'The widget is not built. Run npm run build.' : 'No such widget file.');
+    return reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', cache)
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .header('access-control-allow-origin', '*')
+      .send(body);
+  };
+
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    typed.get('/widget/v1/loader.js', async (_request, reply) => {
-      if (!loader) throw new AppError('not_found', 'The widget is not built. Run npm run build.');
-      return reply
-        .header('content-type', 'text/javascript; charset=utf-8')
-        .header('cache-control', 'public, max-age=300')
-        .header('cross-origin-resource-policy', 'cross-origin')
-        .header('access-control-allow-origin', '*')
-        .send(loader);
+    // The unversioned loader may change with an upgrade, so it is cached
+    // briefly; chunk names carry a content hash and never change.
+    typed.get('/widget/v1/:file', { schema: { params: Type.Object({ file: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
+      const { file } = request.params;
+      if (!ASSET_NAME.test(file)) throw new AppError('not_found', 'No such widget file.');
+      const isLoader = file === (manifest?.loader ?? 'loader.js');
+      return sendAsset(reply, file, isLoader ? 'public, max-age=300' : 'public, max-age=31536000, immutable');
+    });
+
+    // The loader under its version: what the SRI snippet points at.
+    typed.get('/widget/:version/loader.js', { schema: { params: Type.Object({ version: Type.String({ maxLength: 40 }) }) } }, async (request, reply) => {
+      if (!manifest || request.params.version !== manifest.version) throw new AppError('not_found', 'No such widget version.');
+      return sendAsset(reply, manifest.loader, 'public, max-age=31536000, immutable');
     });
 
     const params = Type.Object({ key: Type.String({ maxLength: 100 }) });
 
-    typed.options('/api/widget/v1/projects/:key/feedback', { schema: { params }, onRequest: admitOrigin }, async (_request, reply) =>
-      reply
-        .code(204)
-        .header('access-control-allow-methods', 'POST')
-        .header('access-control-allow-headers', 'content-type, idempotency-key')
-        .header('access-control-max-age', '600')
-        .send(),
+    for (const url of ['/api/widget/v1/projects/:key/feedback', '/api/widget/v1/projects/:key/screenshots']) {
+      typed.options(url, { schema: { params }, onRequest: admitOrigin }, async (_request, reply) =>
+        reply
+          .code(204)
+          .header('access-control-allow-methods', 'POST')
+          .header('access-control-allow-headers', 'content-type, idempotency-key')
+          .header('access-control-max-age', '600')
+          .send(),
+      );
+    }
+
+    typed.get(
+      '/api/widget/v1/projects/:key/config',
+      { onRequest: admitOrigin, schema: { params, response: { 200: Type.Object({ settings: WidgetSettingsSchema, version: Type.String() }) } } },
+      async (request, reply) => {
+        reply.header('cache-control', 'public, max-age=60');
+        return { settings: request.ingestProject!.settings, version: manifest?.version ?? 'dev' };
+      },
+    );
+
+    // Screenshots arrive as raw image bytes; their real type is decided by
+    // their content, not by this header.
+    app.addContentTypeParser(IMAGE_TYPES, { parseAs: 'buffer', bodyLimit: SCREENSHOT_MAX_BYTES }, (_request, body, done) => done(null, body));
+
+    typed.post(
+      '/api/widget/v1/projects/:key/screenshots',
+      { bodyLimit: SCREENSHOT_MAX_BYTES, onRequest: admitOrigin, schema: { params, response: { 201: Type.Object({ id: Type.String() }) } } },
+      async (request, reply) => {
+        if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', 'Send the screenshot as image/png, image/jpeg or image/webp.');
+        const id = await storeScreenshot(ctx.db.app, ctx.keyring, request.ingestProject!, request.body, ctx.clock.now());
+        return reply.code(201).send({ id });
+      },
     );
 
     typed.post(
