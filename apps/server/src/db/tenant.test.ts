@@ -74,7 +74,7 @@ describe('row-level security', () => {
         `SELECT insert_feedback_batch($1, ARRAY[gen_random_uuid()], $2, ARRAY[NULL]::text[], ARRAY[NULL]::smallint[], ARRAY[NULL]::text[], ARRAY['x'],
            ARRAY[NULL]::bytea[], ARRAY[NULL]::bytea[], ARRAY['\\x00'::bytea], ARRAY[NULL]::bytea[], ARRAY[NULL]::bytea[], ARRAY[NULL]::text[], ARRAY[NULL]::text[],
            ARRAY[NULL]::int[], ARRAY[NULL]::int[], ARRAY[now()], ARRAY[NULL]::boolean[], ARRAY[NULL]::bytea[], ARRAY[NULL]::boolean[],
-           ARRAY[NULL]::bytea[], ARRAY[NULL]::bytea[], ARRAY[NULL]::uuid[])`,
+           ARRAY[NULL]::bytea[], ARRAY[NULL]::bytea[], ARRAY[NULL]::uuid[], ARRAY[NULL]::text[])`,
         [a.orgId, [theirs.rows[0]!.id]],
       ),
     ).rejects.toThrow(/foreign key/);

@@ -197,6 +197,7 @@ export async function ingestFeedback(
     projectId: project.id,
     idempotencyKey: context.idempotencyKey ?? null,
     rating: submission.rating ?? null,
+    ratingScale: submission.rating === undefined || settings.rating === 'none' ? null : settings.rating,
     type: submission.type ?? null,
     message: submission.message,
     emailEnc: seal('email', email),

@@ -64,7 +64,7 @@ describe('the inbox', () => {
     expect(reply.status).toBe(200);
     expect(reply.headers.get('cache-control')).toBe('no-store');
     expect(reply.body).toEqual({
-      id, projectId: inbox.id, status: 'new', rating: 2, type: 'bug', message: 'Broken on mobile', email: 'jane@example.test',
+      id, projectId: inbox.id, status: 'new', rating: 2, ratingScale: 'stars', type: 'bug', message: 'Broken on mobile', email: 'jane@example.test',
       pageUrl: 'https://example.com/checkout', locale: 'de-DE', viewport: { width: 390, height: 844 }, custom: { plan: 'pro', note: '42' },
       userAgent: expect.stringMatching(/node|undici/i), ip: '127.0.0.1', createdAt: expect.any(String), updatedAt: expect.any(String),
       consent: null, identity: null, metadata: {}, browser: null, os: null, consoleErrors: [], hasScreenshot: false,

@@ -14,6 +14,8 @@ const Summary = {
   createdAt: DateTime,
   status: Status,
   rating: Nullable(Type.Integer()),
+  /** What the rating counts on: stars and emoji 1-5, thumbs 0 (down) or 1 (up), nps 0-10; null for ratings before scales existed (1-5). */
+  ratingScale: Nullable(OneOf(['stars', 'thumbs', 'emoji', 'nps'] as const)),
   type: Nullable(Type.String()),
   message: Type.String(),
   email: Nullable(Type.String()),

@@ -12,6 +12,7 @@ export type FeedbackSummary = {
   createdAt: Date;
   status: Status;
   rating: number | null;
+  ratingScale: 'stars' | 'thumbs' | 'emoji' | 'nps' | null;
   type: string | null;
   message: string;
   email: string | null;
@@ -36,14 +37,14 @@ export type Feedback = FeedbackSummary & {
 };
 
 type Row = {
-  id: string; project_id: string; status: Status; rating: number | null; type: string | null; message: string;
+  id: string; project_id: string; status: Status; rating: number | null; rating_scale: FeedbackSummary['ratingScale']; type: string | null; message: string;
   email_enc: Buffer | null; ip_enc: Buffer | null; user_agent_enc: Buffer | null; custom_enc: Buffer | null;
   page_url: string | null; locale: string | null; viewport_width: number | null; viewport_height: number | null;
   created_at: Date; updated_at: Date; consent: boolean | null; identity_enc: Buffer | null; identity_verified: boolean | null;
   metadata_enc: Buffer | null; context_enc: Buffer | null; screenshot_id: string | null;
 };
 
-const COLUMNS = `id, project_id, status, rating, type, message, email_enc, ip_enc, user_agent_enc, custom_enc,
+const COLUMNS = `id, project_id, status, rating, rating_scale, type, message, email_enc, ip_enc, user_agent_enc, custom_enc,
                  page_url, locale, viewport_width, viewport_height, created_at, updated_at,
                  consent, identity_enc, identity_verified, metadata_enc, context_enc, screenshot_id`;
 
@@ -55,7 +56,7 @@ function opener(tx: Tx, keyring: Keyring, orgId: string): Opener {
 
 async function toSummary(row: Row, open: Opener): Promise<FeedbackSummary> {
   return {
-    id: row.id, createdAt: row.created_at, status: row.status, rating: row.rating, type: row.type, message: row.message,
+    id: row.id, createdAt: row.created_at, status: row.status, rating: row.rating, ratingScale: row.rating_scale, type: row.type, message: row.message,
     email: await open(row, 'email', row.email_enc),
     hasScreenshot: row.screenshot_id !== null,
   };

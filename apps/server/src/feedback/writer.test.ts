@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const row = (changes: Partial<FeedbackRow> = {}): FeedbackRow => ({
-  id: randomUUID(), orgId: owner.orgId, projectId: target.id, idempotencyKey: null, rating: null, type: null, message: 'batched',
+  id: randomUUID(), orgId: owner.orgId, projectId: target.id, idempotencyKey: null, rating: null, ratingScale: null, type: null, message: 'batched',
   emailEnc: null, emailIndex: null, ipEnc: Buffer.from([1]), userAgentEnc: null, customEnc: null, pageUrl: null, locale: null,
   viewportWidth: null, viewportHeight: null, createdAt: server.clock.now(), consent: null, identityEnc: null, identityVerified: null,
   metadataEnc: null, contextEnc: null, screenshotId: null, ...changes,

@@ -8,6 +8,7 @@ export type FeedbackRow = {
   projectId: string;
   idempotencyKey: string | null;
   rating: number | null;
+  ratingScale: 'stars' | 'thumbs' | 'emoji' | 'nps' | null;
   type: string | null;
   message: string;
   emailEnc: Buffer | null;
@@ -34,7 +35,7 @@ const MAX_BATCH = 500;
 
 // One statement, one round trip, one commit per organization's batch (the
 // function sets the tenant scope; see the migration).
-const INSERT = `SELECT insert_feedback_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) AS id`;
+const INSERT = `SELECT insert_feedback_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) AS id`;
 
 /**
  * Group commit for ingestion: submissions that arrive while a write is in
@@ -108,7 +109,7 @@ export class FeedbackWriter {
       orgId, col('id'), col('projectId'), col('idempotencyKey'), col('rating'), col('type'), col('message'), col('emailEnc'),
       col('emailIndex'), col('ipEnc'), col('userAgentEnc'), col('customEnc'), col('pageUrl'), col('locale'), col('viewportWidth'),
       col('viewportHeight'), col('createdAt'), col('consent'), col('identityEnc'), col('identityVerified'), col('metadataEnc'), col('contextEnc'),
-      col('screenshotId'),
+      col('screenshotId'), col('ratingScale'),
     ]);
     const stored = new Set(inserted.rows.map((r) => r.id));
     const replays = rows.filter((r) => !stored.has(r.id));
