@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerAccount, project, submit, type Account } from '../../../../test/factories.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
@@ -7,15 +8,20 @@ let server: TestServer;
 let a: Account;
 let b: Account;
 
-const TENANT_TABLES = ['organizations', 'memberships', 'org_keys', 'projects', 'feedback', 'audit_events'];
+const TENANT_TABLES = ['organizations', 'memberships', 'org_keys', 'projects', 'feedback', 'audit_events', 'screenshots'];
 
 beforeAll(async () => {
   server = await startTestServer();
   a = await ownerAccount(server);
   b = await ownerAccount(server);
+  const image = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#000' } }).png().toBuffer();
   for (const account of [a, b]) {
-    const p = await project(server, account.orgId);
-    expect((await submit(server, p.key, { message: 'hello', email: 'v@example.test' })).status).toBe(201);
+    const p = await project(server, account.orgId, ['example.com'], { screenshot: { enabled: true, mode: 'dom' } });
+    const shot = await server.rawRequest('POST', `/api/widget/v1/projects/${p.key}/screenshots`, {
+      raw: image as unknown as string,
+      headers: { origin: 'https://example.com', 'content-type': 'image/png' },
+    });
+    expect((await submit(server, p.key, { message: 'hello', email: 'v@example.test', screenshotId: shot.body.id })).status).toBe(201);
   }
 });
 afterAll(() => server.close());
@@ -48,7 +54,7 @@ describe('row-level security', () => {
   });
 
   it('inside one tenant scope, only that tenant is visible', async () => {
-    for (const table of ['projects', 'feedback', 'audit_events', 'org_keys']) {
+    for (const table of ['projects', 'feedback', 'audit_events', 'org_keys', 'screenshots']) {
       const { rows } = await withTenant(server.db.app, a.orgId, (tx) => tx.query<{ org_id: string }>(`SELECT org_id FROM ${table}`));
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.every((r) => r.org_id === a.orgId)).toBe(true);
