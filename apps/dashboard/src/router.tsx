@@ -93,11 +93,23 @@ function isFeedbackStatus(value: unknown): value is FeedbackStatus {
   return (FEEDBACK_STATUSES as readonly unknown[]).includes(value);
 }
 
+export const PROJECT_TABS = ['widget', 'install'] as const;
+export type ProjectTab = (typeof PROJECT_TABS)[number];
+
+function isProjectTab(value: unknown): value is ProjectTab {
+  return (PROJECT_TABS as readonly unknown[]).includes(value);
+}
+
 export const projectRoute = createRoute({
   getParentRoute: () => authenticatedRoute,
   path: '/orgs/$orgId/projects/$projectId',
-  validateSearch: (search: Record<string, unknown>): { status?: FeedbackStatus } =>
-    isFeedbackStatus(search.status) ? { status: search.status } : {},
+  // `tab` picks the section; the status filter belongs to the inbox only.
+  validateSearch: (search: Record<string, unknown>): { status?: FeedbackStatus; tab?: ProjectTab } =>
+    isProjectTab(search.tab)
+      ? { tab: search.tab }
+      : isFeedbackStatus(search.status)
+        ? { status: search.status }
+        : {},
   component: ProjectPage,
 });
 

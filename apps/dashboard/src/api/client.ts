@@ -8,6 +8,7 @@ import type {
   Project,
   SetupState,
   User,
+  WidgetSettings,
 } from './types';
 
 /**
@@ -103,6 +104,13 @@ export type SetupInput = {
   organization: string;
 };
 
+/** `settings` is always the full object: the server replaces it whole. */
+export type ProjectUpdate = {
+  name?: string;
+  domains?: string[];
+  settings?: WidgetSettings;
+};
+
 export type FeedbackListQuery = {
   limit: number;
   cursor: string | null;
@@ -124,8 +132,11 @@ export const api = {
     request<Project>('POST', apiPath`/api/v1/orgs/${orgId}/projects`, input),
   getProject: (orgId: string, projectId: string) =>
     request<Project>('GET', apiPath`/api/v1/orgs/${orgId}/projects/${projectId}`),
-  updateProject: (orgId: string, projectId: string, input: { name?: string; domains?: string[] }) =>
+  updateProject: (orgId: string, projectId: string, input: ProjectUpdate) =>
     request<Project>('PATCH', apiPath`/api/v1/orgs/${orgId}/projects/${projectId}`, input),
+  /** Creates or replaces the project's identity secret; the answer is the only time it is shown. */
+  createIdentitySecret: (orgId: string, projectId: string) =>
+    request<{ secret: string }>('POST', apiPath`/api/v1/orgs/${orgId}/projects/${projectId}/identity-secret`),
 
   listFeedback: (orgId: string, projectId: string, query: FeedbackListQuery) => {
     const params = new URLSearchParams({ limit: String(query.limit) });
@@ -141,3 +152,7 @@ export const api = {
   updateFeedbackStatus: (orgId: string, feedbackId: string, status: FeedbackStatus) =>
     request<Feedback>('PATCH', apiPath`/api/v1/orgs/${orgId}/feedback/${feedbackId}`, { status }),
 };
+
+/** Same-origin address of a feedback's screenshot (an <img> source; the cookie goes along). */
+export const screenshotUrl = (orgId: string, feedbackId: string) =>
+  apiPath`/api/v1/orgs/${orgId}/feedback/${feedbackId}/screenshot`;

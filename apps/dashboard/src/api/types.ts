@@ -25,13 +25,99 @@ export type SetupState = {
   required: boolean;
 };
 
+export const LAUNCHER_POSITIONS = ['bottom-right', 'bottom-left', 'top-right', 'top-left'] as const;
+export const THEMES = ['light', 'dark', 'auto'] as const;
+export const WIDGET_LOCALES = ['auto', 'en', 'de', 'fr', 'es'] as const;
+export const RATING_MODES = ['stars', 'thumbs', 'emoji', 'nps', 'none'] as const;
+export const EMAIL_MODES = ['hidden', 'optional', 'required'] as const;
+export const SCREENSHOT_MODES = ['dom', 'native'] as const;
+export const CUSTOM_FIELD_TYPES = ['text', 'select'] as const;
+
+export type RatingMode = (typeof RATING_MODES)[number];
+export type RatingScale = Exclude<RatingMode, 'none'>;
+
+export type FeedbackType = { id: string; label: string };
+
+export type CustomField = {
+  id: string;
+  label: string;
+  type: (typeof CUSTOM_FIELD_TYPES)[number];
+  /** For `select`: the choices. */
+  options: string[];
+  required: boolean;
+};
+
+/** How a project's widget looks and behaves (apps/server/src/projects/widget-settings.ts). */
+export type WidgetSettings = {
+  launcher: {
+    position: (typeof LAUNCHER_POSITIONS)[number];
+    /** Empty: the built-in, translated "Feedback". */
+    label: string;
+    color: string;
+    textColor: string;
+  };
+  theme: (typeof THEMES)[number];
+  locale: (typeof WIDGET_LOCALES)[number];
+  types: FeedbackType[];
+  rating: RatingMode;
+  email: (typeof EMAIL_MODES)[number];
+  customFields: CustomField[];
+  consent: { required: boolean; privacyUrl: string | null };
+  screenshot: { enabled: boolean; mode: (typeof SCREENSHOT_MODES)[number] };
+  context: {
+    pageUrl: boolean;
+    keepQuery: boolean;
+    browser: boolean;
+    viewport: boolean;
+    locale: boolean;
+    consoleErrors: boolean;
+  };
+  display: {
+    urlPatterns: string[];
+    autoOpenSeconds: number | null;
+    snoozeDays: number | null;
+    maxShows: number | null;
+  };
+  identity: { required: boolean };
+  /** Site-owner overrides of the widget's texts, by message key. */
+  texts: Record<string, string>;
+};
+
+/**
+ * The server's defaults, kept only as a fallback: the server always answers
+ * with a project's full `settings`, but an older server (or a section it has
+ * not filled in) must not break the editor.
+ */
+export const DEFAULT_WIDGET_SETTINGS: WidgetSettings = {
+  launcher: { position: 'bottom-right', label: '', color: '#2563eb', textColor: '#ffffff' },
+  theme: 'auto',
+  locale: 'auto',
+  types: [],
+  rating: 'stars',
+  email: 'optional',
+  customFields: [],
+  consent: { required: false, privacyUrl: null },
+  screenshot: { enabled: false, mode: 'dom' },
+  context: { pageUrl: true, keepQuery: false, browser: true, viewport: true, locale: true, consoleErrors: false },
+  display: { urlPatterns: [], autoOpenSeconds: null, snoozeDays: null, maxShows: null },
+  identity: { required: false },
+  texts: {},
+};
+
+/** CSP directives (name -> sources) the host site must allow for the widget. */
+export type HostCsp = Record<string, string[]>;
+
 export type Project = {
   id: string;
   name: string;
   key: string;
   domains: string[];
   createdAt: string;
+  /** The embed snippet, with Subresource Integrity (`integrity`, `crossorigin`). */
   snippet: string;
+  settings: WidgetSettings;
+  hasIdentitySecret: boolean;
+  csp: HostCsp;
 };
 
 export const FEEDBACK_STATUSES = ['new', 'in_progress', 'done', 'archived'] as const;
@@ -42,9 +128,25 @@ export type FeedbackSummary = {
   createdAt: string;
   status: FeedbackStatus;
   rating: number | null;
+  /** The scale the rating was given on; null for ratings from before scales existed (1–5). */
+  ratingScale: RatingScale | null;
   type: string | null;
   message: string;
   email: string | null;
+  hasScreenshot: boolean;
+};
+
+export type FeedbackIdentity = {
+  id: string;
+  email: string | null;
+  name: string | null;
+  /** True when the page signed the id with the project's identity secret. */
+  verified: boolean;
+};
+
+export type ConsoleError = {
+  message: string;
+  stack: string | null;
 };
 
 export type Feedback = FeedbackSummary & {
@@ -56,6 +158,13 @@ export type Feedback = FeedbackSummary & {
   custom: Record<string, string>;
   userAgent: string | null;
   ip: string | null;
+  /** null: the widget did not ask for consent. */
+  consent: boolean | null;
+  identity: FeedbackIdentity | null;
+  metadata: Record<string, string | number | boolean>;
+  browser: string | null;
+  os: string | null;
+  consoleErrors: ConsoleError[];
 };
 
 export type Page<T> = {

@@ -3,7 +3,7 @@ import type { ButtonHTMLAttributes } from 'react';
 type Props = ButtonHTMLAttributes<HTMLButtonElement> & {
   busy: boolean;
   busyLabel: string;
-  variant?: 'primary' | 'secondary';
+  variant?: 'primary' | 'secondary' | 'danger';
 };
 
 /** A button that is disabled and says what it is doing while a request runs. */

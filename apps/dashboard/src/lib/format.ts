@@ -36,3 +36,15 @@ export function parseDomains(text: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line !== '');
 }
+
+/**
+ * The directives the host site must allow, as one ready-to-paste policy
+ * fragment: `script-src https://parley.example; img-src data: blob:`.
+ * Directives without sources are left out.
+ */
+export function formatHostCsp(csp: Record<string, string[]>): string {
+  return Object.entries(csp)
+    .filter(([, sources]) => sources.length > 0)
+    .map(([directive, sources]) => `${directive} ${sources.join(' ')}`)
+    .join('; ');
+}

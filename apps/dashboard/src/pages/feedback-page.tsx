@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
-import type { ReactNode } from 'react';
-import { api } from '../api/client';
+import { useState, type ReactNode } from 'react';
+import { api, screenshotUrl } from '../api/client';
 import { feedbackQuery, queryKeys } from '../api/queries';
 import {
   FEEDBACK_STATUSES,
+  type ConsoleError,
   type Feedback,
   type FeedbackStatus,
   type FeedbackSummary,
@@ -60,12 +61,16 @@ export function FeedbackPage() {
             <h2 id="triage-title">Triage</h2>
             <StatusControl orgId={orgId} feedback={item} />
           </section>
+          <section className="card section" aria-labelledby="reporter-title">
+            <h2 id="reporter-title">Reporter</h2>
+            <Reporter feedback={item} />
+          </section>
         </aside>
         <div className="detail-main">
           <section className="card section" aria-labelledby="message-title">
             <div className="message-head">
               <h2 id="message-title">Message</h2>
-              <Rating value={item.rating} />
+              <Rating value={item.rating} scale={item.ratingScale} />
             </div>
             {item.message === '' ? (
               <p className="muted">No message.</p>
@@ -76,6 +81,8 @@ export function FeedbackPage() {
             )}
           </section>
 
+          {item.hasScreenshot && <Screenshot orgId={orgId} feedbackId={item.id} />}
+
           <section className="card section" aria-labelledby="details-title">
             <h2 id="details-title">Details</h2>
             <dl className="facts" data-testid="feedback-details">
@@ -85,6 +92,7 @@ export function FeedbackPage() {
               <Fact label="Rating">{item.rating === null ? null : String(item.rating)}</Fact>
               <Fact label="Type">{item.type}</Fact>
               <Fact label="E-mail">{item.email}</Fact>
+              <Fact label="Consent">{consentLabel(item.consent)}</Fact>
               {/* Attacker-controlled: shown as text, never as a link. */}
               <Fact label="Page URL" mono>
                 {item.pageUrl}
@@ -93,6 +101,8 @@ export function FeedbackPage() {
               <Fact label="Viewport">
                 {item.viewport === null ? null : `${item.viewport.width} × ${item.viewport.height}`}
               </Fact>
+              <Fact label="Browser">{item.browser}</Fact>
+              <Fact label="OS">{item.os}</Fact>
               <Fact label="User agent" mono>
                 {item.userAgent}
               </Fact>
@@ -111,6 +121,18 @@ export function FeedbackPage() {
             <h2 id="custom-title">Custom fields</h2>
             <CustomFields custom={item.custom} />
           </section>
+
+          <section className="card section" aria-labelledby="metadata-title">
+            <h2 id="metadata-title">Metadata</h2>
+            <Metadata metadata={item.metadata} />
+          </section>
+
+          <section className="card section" aria-labelledby="console-title">
+            <h2 id="console-title">
+              Console errors{item.consoleErrors.length > 0 && <span className="count">{item.consoleErrors.length}</span>}
+            </h2>
+            <ConsoleErrors errors={item.consoleErrors} />
+          </section>
         </div>
       </div>
     </>
@@ -126,6 +148,124 @@ function Fact({ label, mono = false, children }: { label: string; mono?: boolean
         {isEmpty ? <span className="muted">—</span> : children}
       </dd>
     </div>
+  );
+}
+
+function consentLabel(consent: boolean | null): string {
+  if (consent === null) return 'Not asked';
+  return consent ? 'Given' : 'Not given';
+}
+
+/** Who sent it, as the page told the widget; "verified" only when the id was signed with the project's secret. */
+function Reporter({ feedback }: { feedback: Feedback }) {
+  const { identity } = feedback;
+  if (identity === null) {
+    return (
+      <p className="muted" data-testid="reporter">
+        Not identified by the page.
+      </p>
+    );
+  }
+  return (
+    <div data-testid="reporter">
+      <p className="reporter-badge">
+        {identity.verified ? (
+          <span className="badge badge-verified" data-testid="identity-verified">
+            ✓ Verified
+          </span>
+        ) : (
+          <span className="badge badge-archived" title="The page named this user without a valid signature">
+            Not verified
+          </span>
+        )}
+      </p>
+      <dl className="facts facts-compact">
+        <Fact label="User ID" mono>
+          {identity.id}
+        </Fact>
+        <Fact label="Name">{identity.name}</Fact>
+        <Fact label="User e-mail">{identity.email}</Fact>
+      </dl>
+      {!identity.verified && (
+        <p className="hint">Unsigned: anyone on the page could have set these values.</p>
+      )}
+    </div>
+  );
+}
+
+/** The screenshot, loaded from the API on the same origin (the session cookie goes along). */
+function Screenshot({ orgId, feedbackId }: { orgId: string; feedbackId: string }) {
+  const [hasFailed, setFailed] = useState(false);
+  const src = screenshotUrl(orgId, feedbackId);
+  return (
+    <section className="card section" aria-labelledby="screenshot-title">
+      <h2 id="screenshot-title">Screenshot</h2>
+      {hasFailed ? (
+        <p className="notice notice-error" role="alert">
+          The screenshot could not be loaded.
+        </p>
+      ) : (
+        <>
+          <a href={src} target="_blank" rel="noopener noreferrer" className="screenshot-link" data-testid="screenshot-link">
+            <img
+              src={src}
+              alt="Screenshot sent with this feedback"
+              className="screenshot"
+              loading="lazy"
+              onError={() => setFailed(true)}
+            />
+          </a>
+          <p className="hint">Select the image to open it full size in a new tab.</p>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Metadata({ metadata }: { metadata: Record<string, string | number | boolean> }) {
+  const entries = Object.entries(metadata);
+  if (entries.length === 0) return <p className="muted">None sent.</p>;
+  return (
+    <table className="table" data-testid="metadata">
+      <thead>
+        <tr>
+          <th scope="col">Key</th>
+          <th scope="col">Value</th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map(([key, value]) => (
+          <tr key={key}>
+            <th scope="row" className="mono">
+              {key}
+            </th>
+            <td className={typeof value === 'string' ? undefined : 'mono'}>{String(value)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function ConsoleErrors({ errors }: { errors: ConsoleError[] }) {
+  if (errors.length === 0) return <p className="muted">None sent.</p>;
+  return (
+    <ol className="console-errors" data-testid="console-errors">
+      {errors.map((error, index) => (
+        <li key={index}>
+          <details>
+            <summary>
+              <span className="mono">{error.message}</span>
+            </summary>
+            {error.stack === null || error.stack === '' ? (
+              <p className="muted">No stack trace.</p>
+            ) : (
+              <pre className="code stack">{error.stack}</pre>
+            )}
+          </details>
+        </li>
+      ))}
+    </ol>
   );
 }
 

@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { getRouteApi, Link } from '@tanstack/react-router';
-import { useState, type FormEvent } from 'react';
+import { getRouteApi, Link, useBlocker } from '@tanstack/react-router';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { api } from '../api/client';
 import { projectQuery, queryKeys } from '../api/queries';
 import { FEEDBACK_STATUSES, type FeedbackStatus, type FeedbackSummary, type Project } from '../api/types';
@@ -8,11 +8,14 @@ import { BusyButton } from '../components/busy-button';
 import { BackToProjects } from '../components/crumbs';
 import { ErrorNotice } from '../components/error-notice';
 import { Rating } from '../components/rating';
-import { SnippetBox } from '../components/snippet-box';
+import { ScreenshotIcon } from '../components/screenshot-icon';
 import { StatusBadge } from '../components/status-badge';
 import { TextAreaField } from '../components/text-field';
 import { excerpt, formatDateTime, parseDomains, STATUS_LABELS } from '../lib/format';
 import { usePageTitle } from '../lib/use-page-title';
+import type { ProjectTab } from '../router';
+import { InstallPanel, IdentitySecretPanel } from './project/install-panel';
+import { WidgetSettingsForm } from './project/widget-settings-form';
 
 const route = getRouteApi('/authenticated/orgs/$orgId/projects/$projectId');
 
@@ -20,8 +23,19 @@ const PAGE_SIZE = 25;
 
 export function ProjectPage() {
   const { orgId, projectId } = route.useParams();
+  const { tab, status } = route.useSearch();
   const project = useQuery(projectQuery(orgId, projectId));
+  const [hasUnsavedSettings, setUnsavedSettings] = useState(false);
   usePageTitle(project.data?.name ?? 'Project');
+
+  // Leaving the project with unsaved widget settings asks first; switching
+  // tabs does not (every tab stays mounted, so the draft survives).
+  const leave = useBlocker({
+    shouldBlockFn: ({ current, next }) => current.pathname !== next.pathname,
+    enableBeforeUnload: hasUnsavedSettings,
+    disabled: !hasUnsavedSettings,
+    withResolver: true,
+  });
 
   if (project.isPending) return <p className="muted">Loading project…</p>;
   if (project.isError) {
@@ -36,6 +50,21 @@ export function ProjectPage() {
     );
   }
 
+  // Links, not ARIA tabs: each section has its own address (?tab=…).
+  const tabLink = (to: ProjectTab | undefined, label: ReactNode) => (
+    <Link
+      to="/orgs/$orgId/projects/$projectId"
+      params={{ orgId, projectId }}
+      search={to === undefined ? { status } : { tab: to }}
+      activeOptions={{ exact: true, includeSearch: true }}
+      aria-current={tab === to ? 'page' : undefined}
+      className="tab"
+      data-testid={`tab-${to ?? 'inbox'}`}
+    >
+      {label}
+    </Link>
+  );
+
   return (
     <>
       <BackToProjects orgId={orgId} />
@@ -47,15 +76,48 @@ export function ProjectPage() {
           </p>
         </div>
       </div>
-      <div className="project-layout">
+      {leave.status === 'blocked' && (
+        <div className="notice notice-warning leave-confirm" role="alertdialog" aria-labelledby="leave-title">
+          <p id="leave-title">The widget settings have unsaved changes. Leave this project and discard them?</p>
+          <div className="form-actions">
+            <button type="button" className="button button-danger button-small" onClick={leave.proceed}>
+              Discard and leave
+            </button>
+            {/* Focus the safe choice, so the question is announced and Enter keeps the work. */}
+            <button type="button" className="button button-secondary button-small" onClick={leave.reset} autoFocus>
+              Stay
+            </button>
+          </div>
+        </div>
+      )}
+      <nav className="tabs" aria-label="Project sections">
+        {tabLink(undefined, 'Inbox')}
+        {tabLink(
+          'widget',
+          <>
+            Widget settings
+            {hasUnsavedSettings && (
+              <>
+                <span className="tab-dot" aria-hidden="true" />
+                <span className="visually-hidden"> (unsaved changes)</span>
+              </>
+            )}
+          </>,
+        )}
+        {tabLink('install', 'Install')}
+      </nav>
+      <div hidden={tab !== undefined}>
         <Inbox orgId={orgId} projectId={projectId} />
-        <aside className="project-side">
-          <section className="card section" aria-labelledby="install-title">
-            <h2 id="install-title">Install</h2>
-            <SnippetBox snippet={project.data.snippet} projectKey={project.data.key} />
-          </section>
+      </div>
+      <div hidden={tab !== 'widget'}>
+        <WidgetSettingsForm orgId={orgId} project={project.data} onChangedState={setUnsavedSettings} />
+      </div>
+      <div hidden={tab !== 'install'} className="install-layout">
+        <InstallPanel project={project.data} />
+        <div>
+          <IdentitySecretPanel orgId={orgId} project={project.data} />
           <DomainsEditor orgId={orgId} project={project.data} />
-        </aside>
+        </div>
       </div>
     </>
   );
@@ -169,8 +231,11 @@ function Inbox({ orgId, projectId }: { orgId: string; projectId: string }) {
         <div className="empty" data-testid="inbox-empty">
           {status === undefined ? (
             <p>
-              <strong>No feedback yet</strong> — paste the snippet on your site and the first
-              messages will show up here.
+              <strong>No feedback yet</strong> — paste the{' '}
+              <Link to="/orgs/$orgId/projects/$projectId" params={{ orgId, projectId }} search={{ tab: 'install' }}>
+                snippet
+              </Link>{' '}
+              on your site and the first messages will show up here.
             </p>
           ) : (
             <p>No feedback with status “{STATUS_LABELS[status]}”.</p>
@@ -214,8 +279,9 @@ function FeedbackRow({ orgId, item }: { orgId: string; item: FeedbackSummary }) 
       >
         <span className="feedback-item-top">
           <StatusBadge status={item.status} />
-          <Rating value={item.rating} />
+          <Rating value={item.rating} scale={item.ratingScale} />
           {item.type !== null && <span className="tag">{item.type}</span>}
+          {item.hasScreenshot && <ScreenshotIcon />}
           <time className="feedback-time muted" dateTime={item.createdAt}>
             {formatDateTime(item.createdAt)}
           </time>
