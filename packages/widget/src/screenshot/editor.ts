@@ -2,7 +2,7 @@
 // screenshot on a canvas, where the visitor draws highlight boxes (outlines) or
 // black-out boxes (filled black, painted into the exported pixels, so what they
 // cover is gone, not hidden under a layer).
-import { h } from '../dom.js';
+import { h, icon } from '../dom.js';
 import type { ScreenshotStrings } from './strings.js';
 
 type Tool = 'highlight' | 'blackout';
@@ -21,19 +21,11 @@ const ICON_PATHS: Record<string, string> = {
   undo: 'M9 14 4 9l5-5M4 9h10.5a5.5 5.5 0 0 1 0 11H11',
 };
 
-function icon(name: string): SVGSVGElement {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('class', `pss-icon pss-icon-${name}`);
-  path.setAttribute('d', ICON_PATHS[name]!);
-  svg.append(path);
-  return svg;
-}
-
 function button(label: string, className: string, iconName?: string): HTMLButtonElement {
-  return h('button', { type: 'button', class: className }, iconName ? [icon(iconName), label] : [label]);
+  if (!iconName) return h('button', { type: 'button', class: className }, [label]);
+  const picture = icon(ICON_PATHS[iconName]!);
+  picture.setAttribute('class', `pss-icon pss-icon-${iconName}`);
+  return h('button', { type: 'button', class: className }, [picture, label]);
 }
 
 export type EditorContext = {

@@ -3,7 +3,7 @@
 // blob: images), with typed secrets, masked and ignored elements, a same-origin
 // image and one from another origin. Checks what reaches the rasterizer, the
 // pixels that come out, and that the page is left exactly as it was.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,7 @@ import { crc32, deflateSync, gzipSync } from 'node:zlib';
 import { build, transform, type Plugin } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { skipReason } from '../../test/browser.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
@@ -20,10 +21,6 @@ const VIEWPORT = { width: 1000, height: 700 };
 const GZIP_BUDGET_BYTES = 12 * 1024;
 const SCREENSHOT_DIR = '/tmp';
 
-// Without Chromium the suite is skipped on a laptop, but fails in CI.
-const isCi = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
-const skipReason = !existsSync(CHROMIUM) && !isCi ? `${CHROMIUM} is missing (apt-get install chromium); in CI this fails instead` : '';
-if (skipReason) console.warn(`widget: skipping the screenshot tests: ${skipReason}`);
 
 const SECRETS = {
   password: 'hunter2-PASSWORD-SECRET',
@@ -358,6 +355,7 @@ async function dragOnCanvas(page: Page, from: [number, number], to: [number, num
   await page.mouse.up();
 }
 
+// Like test/browser.ts, plus the switches that answer the tab-capture prompt.
 const launchChromium = (extraArgs: string[] = []): Promise<Browser> =>
   chromium.launch({
     executablePath: CHROMIUM,
