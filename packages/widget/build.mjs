@@ -123,7 +123,8 @@ async function buildNpm() {
 
 /**
  * @param {{ write?: boolean }} [options] write: false builds in memory only.
- * @returns {Promise<{ files: Map<string, Uint8Array>, manifest: { version: string, loader: string, integrity: string, files: Record<string, string> } }>} every file by its path under dist/
+ * @returns {Promise<{ files: Map<string, Uint8Array>, manifest: { version: string, loader: string, integrity: string, files: Record<string, string> }, chunks: Record<string, [string, string][]> }>}
+ *   every file by its path under dist/, the manifest, and each lazily loaded chunk's files (dependencies first) with their SRI hashes
  */
 export async function buildWidget({ write = true } = {}) {
   const { version } = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8'));
@@ -142,7 +143,7 @@ export async function buildWidget({ write = true } = {}) {
       await writeFile(path.join(dist, file), contents);
     }
   }
-  return { files, manifest };
+  return { files, manifest, chunks };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildWidget();

@@ -71,6 +71,8 @@ export function feedbackDialog(page: Page) {
     message: dialog.getByRole('textbox', { name: 'Your feedback' }),
     email: dialog.getByRole('textbox', { name: /^E-mail/ }),
     send: dialog.getByRole('button', { name: 'Send' }),
+    /** The × in the dialog's corner. */
+    close: dialog.getByLabel('Close', { exact: true }),
     alert: dialog.getByRole('alert'),
     sent: dialog.getByText('Your feedback has been sent.', { exact: true }),
     queued: dialog.getByText('You seem to be offline. Your feedback will be sent as soon as the connection is back.', { exact: true }),

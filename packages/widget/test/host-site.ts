@@ -11,7 +11,8 @@ export const strictCsp = (parley: string) => `default-src 'none'; script-src ${p
 export const HOSTILE_CSS = `* { all: unset !important; } div { display: none !important; } button { background: red !important; color: red !important; }
 body { font: 30px/3 monospace; color: #0f0; } parley-widget { display: none !important; transform: scale(0.1); opacity: 0.1 !important; }`;
 
-export type Page = { html: string; csp: string | null; css: string };
+/** What the site serves: the page for every path, its stylesheet, and its own scripts by path. */
+export type Page = { html: string; csp: string | null; css: string; scripts?: Map<string, Uint8Array> };
 export type HostSite = { origin: string; page: Page; close(): Promise<void> };
 
 /** The widget's snippet: the script tag a site pastes, with optional data-* options. */
@@ -38,7 +39,10 @@ export async function startHostSite(): Promise<HostSite> {
   };
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://site').pathname;
-    if (path === '/site.css') {
+    const script = site.page.scripts?.get(path);
+    if (script) {
+      response.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' }).end(script);
+    } else if (path === '/site.css') {
       response.writeHead(200, { 'Content-Type': 'text/css; charset=utf-8' }).end(site.page.css);
     } else if (path === '/favicon.ico') {
       response.writeHead(404).end();
