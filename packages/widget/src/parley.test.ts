@@ -129,19 +129,23 @@ describe.skipIf(skipReason !== '')('the Parley API', () => {
   });
 
   it('off() removes a handler; a site listening for errors gets no console warning', async () => {
-    const watched = await widget.visit({ html: hostPage({ body: snippet(widget.fake, { 'data-project': 'pk_nobody' }).replace('data-project="pk_test_widget" ', '') }) });
+    // Started by the site (no data-project): its handlers are in place before anything can fail.
+    const watched = await widget.visit({ html: hostPage({ body: snippet(widget.fake).replace(' data-project="pk_test_widget"', '') }) });
     const { page } = watched;
-    const errors = await page.evaluate(
+    await page.waitForFunction(() => (window as unknown as { Parley?: unknown }).Parley);
+    const error = await page.evaluate(
       () =>
         new Promise((resolve) => {
-          const parley = (window as unknown as { Parley: { on(e: string, f: unknown): void; off(e: string, f: unknown): void } }).Parley;
+          type Api = { on(e: string, f: unknown): void; off(e: string, f: unknown): void; init(o: unknown): void };
+          const parley = (window as unknown as { Parley: Api }).Parley;
           const removed = () => resolve('the removed handler ran');
           parley.on('error', removed);
           parley.off('error', removed);
-          parley.on('error', (error: unknown) => resolve(error));
+          parley.on('error', resolve);
+          parley.init({ project: 'pk_nobody' });
         }),
     );
-    expect(errors).toMatchObject({ code: 'config_failed' });
+    expect(error).toMatchObject({ code: 'config_failed' });
     expect(watched.console.filter((message) => message.type === 'warning')).toEqual([]);
   });
 

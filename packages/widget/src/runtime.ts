@@ -33,7 +33,8 @@ export type Runtime = {
   report(code: string, message: string): void;
 };
 
-export type App = { open(trigger: OpenTrigger): void; close(): void; destroy(): void };
+/** The dialog chunk, started. prepare() builds the closed dialog ahead of open(). */
+export type App = { prepare(): void; open(trigger: OpenTrigger): void; close(): void; destroy(): void };
 
 /** How the lazily loaded chunks are fetched: verified files beside the loader, or the site's bundler. */
 export type Chunks = {

@@ -57,6 +57,11 @@ export function startSession(options: StartOptions, settings: Promise<WidgetSett
     runtime = { options, settings, locale, store, host, launcher, events, visitor, consoleErrors, loadScreenshot: () => chunks.screenshot(nonce), report };
     if (settings.context.consoleErrors) stopWatchingErrors = watchConsoleErrors(consoleErrors);
     if (launcher) {
+      // A pointer or focus on the launcher announces a click: the dialog chunk
+      // is fetched and the (closed) dialog built now, in tasks of their own,
+      // so the click itself only shows it.
+      const prepare = () => void loadApp().then((started) => setTimeout(() => started?.prepare()));
+      for (const intent of ['pointerenter', 'focus']) launcher.addEventListener(intent, prepare, { once: true });
       root.append(launcher);
       host.attach();
       noteShown(settings.display, store);

@@ -7,8 +7,10 @@ import { createOutbox } from './outbox.js';
 export function startApp(runtime: Runtime): App {
   const outbox = createOutbox(runtime);
   let view: DialogView | null = null;
+  const built = () => (view ??= createDialogView(runtime, outbox));
   return {
-    open: (trigger) => (view ??= createDialogView(runtime, outbox)).open(trigger),
+    prepare: () => void built(),
+    open: (trigger) => built().open(trigger),
     close: () => view?.close(),
     destroy() {
       outbox.stop();
