@@ -6,7 +6,7 @@
 // for: the same snippet on a site that is not listed gets nothing in.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ const OWNER = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'corre
 const XSS_MESSAGE = '<img src=x onerror="window.__xss=1">Checkout is broken';
 const REPORTER_EMAIL = 'grace@example.org';
 const FIRST_MESSAGE = 'Love the new search.';
+const SCREENSHOT_MESSAGE = 'The total on this page looks wrong.';
 
 type CspReport = { url: string; text: string };
 type Fixture = {
@@ -83,9 +84,11 @@ function freePort(): Promise<number> {
   });
 }
 
+/** The strict CSP a careful site sends: only what the widget needs from Parley, and its own stylesheet. */
+let siteCsp = (parleyOrigin: string) => `default-src 'none'; script-src ${parleyOrigin}; connect-src ${parleyOrigin}; style-src 'self'`;
+
 /** A site that embeds the widget: its page sends the strict CSP a careful site would. */
 function startSite(body: () => string, parleyOrigin: string): Promise<{ server: Server; origin: string }> {
-  const csp = `default-src 'none'; script-src ${parleyOrigin}; connect-src ${parleyOrigin}; style-src 'self'`;
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://site');
     if (url.pathname === '/site.css') {
@@ -93,7 +96,7 @@ function startSite(body: () => string, parleyOrigin: string): Promise<{ server: 
     } else if (url.pathname === '/favicon.ico') {
       response.writeHead(404).end();
     } else {
-      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp }).end(body());
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': siteCsp(parleyOrigin) }).end(body());
     }
   });
   return new Promise((resolve, reject) => {
@@ -325,7 +328,9 @@ describe.skipIf(skipReason !== '')('the feedback story in Chromium, against the 
     projectKey = (await created.getByTestId('project-key').textContent()) ?? '';
     expect(projectKey).toMatch(/^pk_[A-Za-z0-9_-]{22}$/);
     snippet = (await created.getByTestId('project-snippet').textContent()) ?? '';
-    expect(snippet).toBe(`<script src="${f.origin}/widget/v1/loader.js" data-project="${projectKey}" async></script>`);
+    // The versioned loader with its Subresource Integrity hash, as built.
+    const manifest = JSON.parse(await readFile(path.join(REPO_ROOT, 'packages/widget/dist/manifest.json'), 'utf8')) as { version: string; integrity: string };
+    expect(snippet).toBe(`<script src="${f.origin}/widget/${manifest.version}/loader.js" integrity="${manifest.integrity}" crossorigin="anonymous" data-project="${projectKey}" async></script>`);
     await dashboard.getByTestId('project-list').getByText('Acme shop').waitFor();
 
     await created.getByRole('link', { name: 'open its inbox' }).click();
@@ -341,11 +346,11 @@ describe.skipIf(skipReason !== '')('the feedback story in Chromium, against the 
     await page.goto(`${f.hostOrigin}/shop/checkout?session=secret-42#pay`);
     const launcher = page.getByRole('button', { name: 'Feedback' });
     const dialog = page.getByRole('dialog', { name: 'Send feedback' });
-    const send = async (message: string, rating: string, email: string) => {
+    const send = async (message: string, stars: number, email: string) => {
       await launcher.click();
-      await dialog.getByRole('radio', { name: rating }).check();
-      await dialog.getByLabel('Your feedback').fill(message);
-      await dialog.getByLabel('Email').fill(email);
+      await dialog.getByRole('radio', { name: `${stars} of 5 stars` }).check();
+      await dialog.getByRole('textbox', { name: 'Your feedback' }).fill(message);
+      await dialog.getByRole('textbox', { name: 'E-mail (optional)' }).fill(email);
       if (message === XSS_MESSAGE) await screenshot(page, '1-host-page-widget-open');
       const accepted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(`${f.origin}/api/widget/v1/projects/`));
       await dialog.getByRole('button', { name: 'Send' }).click();
@@ -353,12 +358,12 @@ describe.skipIf(skipReason !== '')('the feedback story in Chromium, against the 
       expect(response.status()).toBe(201);
       // The dashboard's session cookie lives in this same browser; the widget must not send it.
       expect(await response.request().headerValue('cookie')).toBeNull();
-      await dialog.getByText('Thanks for your feedback!').waitFor();
+      await dialog.getByText('Your feedback has been sent.', { exact: true }).waitFor();
     };
 
-    await send(FIRST_MESSAGE, '5', 'linus@example.net');
-    await dialog.getByRole('button', { name: 'Close' }).click();
-    await send(XSS_MESSAGE, '4', REPORTER_EMAIL);
+    await send(FIRST_MESSAGE, 5, 'linus@example.net');
+    await dialog.getByText('Close', { exact: true }).click();
+    await send(XSS_MESSAGE, 4, REPORTER_EMAIL);
     await screenshot(page, '2-host-page-thanks');
 
     expect(
@@ -398,6 +403,7 @@ describe.skipIf(skipReason !== '')('the feedback story in Chromium, against the 
     expect(await fact(dashboard, 'Rating').textContent()).toBe('4');
     expect(await fact(dashboard, 'Page URL').textContent()).toBe(`${f.hostOrigin}/shop/checkout`);
     expect(await fact(dashboard, 'Locale').textContent()).toBe('en-GB');
+    expect(await fact(dashboard, 'Browser').textContent()).toMatch(/^(HeadlessChrome|Chrome|Chromium) \d+$/);
 
     const status = dashboard.getByLabel('Status');
     expect(await status.inputValue()).toBe('new');
@@ -424,18 +430,14 @@ describe.skipIf(skipReason !== '')('the feedback story in Chromium, against the 
     expect(before.items).toHaveLength(2);
 
     const page = await f.context!.newPage();
+    const warnings: string[] = [];
+    page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
     await page.goto(`${f.strangerOrigin}/`);
-    await page.getByRole('button', { name: 'Feedback' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Send feedback' });
-    await dialog.getByLabel('Your feedback').fill('Copied your widget onto my site.');
-    await dialog.getByRole('button', { name: 'Send' }).click();
 
-    // The server answers the CORS preflight without Access-Control-Allow-Origin,
-    // so the browser never sends the feedback and the widget reports a failure.
-    const alert = dialog.getByRole('alert');
-    await alert.waitFor();
-    expect(await alert.textContent()).toBe('Could not reach the server. Please try again.');
-    await expect(dialog.getByText('Thanks for your feedback!').isVisible()).resolves.toBe(false);
+    // The server refuses the widget's settings request without
+    // Access-Control-Allow-Origin: the widget never shows, and says so once.
+    await expect.poll(() => warnings).toEqual([expect.stringMatching(/^\[parley\] The project's settings did not load .*\(config_failed\)$/)]);
+    expect(await page.locator('parley-widget').count()).toBe(0);
     await screenshot(page, '5-stranger-site-refused');
     // A page can skip the preflight with a "simple" no-cors request; then only
     // the server's own Origin check stands between it and the inbox.
@@ -446,11 +448,59 @@ describe.skipIf(skipReason !== '')('the feedback story in Chromium, against the 
     await page.close();
 
     // Both refusals are the server's (not a network accident): it logged them by code.
-    await expect.poll(() => refusedMethods(logMark, 'origin_not_allowed')).toEqual(['OPTIONS', 'POST']);
+    await expect.poll(() => refusedMethods(logMark, 'origin_not_allowed')).toEqual(['GET', 'POST']);
     expect(await listFeedbackViaApi()).toEqual(before);
     await dashboard.reload();
     await dashboard.getByRole('button', { name: 'All', exact: true }).click();
     await expect.poll(() => dashboard.getByTestId('feedback-item').count()).toBe(2);
+  });
+
+  step("follows the project's widget settings from the dashboard: thumbs, consent, a marked-up screenshot", async () => {
+    await dashboard.getByTestId('tab-widget').click();
+    await dashboard.getByRole('radio', { name: 'Thumbs up or down' }).check();
+    await dashboard.getByRole('checkbox', { name: 'Ask for consent before sending' }).check();
+    await dashboard.getByLabel('Privacy policy URL').fill(`${f.hostOrigin}/privacy`);
+    await dashboard.getByRole('checkbox', { name: 'Let visitors attach a screenshot' }).check();
+    await dashboard.getByRole('button', { name: 'Save widget settings' }).click();
+    await dashboard.getByText('Saved', { exact: true }).waitFor();
+    // The site owner adds what the Install tab lists to the site's policy.
+    await dashboard.getByTestId('tab-install').click();
+    const directives = (await dashboard.getByTestId('project-csp').textContent()) ?? '';
+    expect(directives).toContain('img-src data: blob:');
+    siteCsp = () => `default-src 'none'; ${directives}; style-src 'self'`;
+
+    const page = await f.context!.newPage();
+    // Sites cache the settings for a minute (max-age=60); a visitor arriving later sees the change.
+    await (await f.context!.newCDPSession(page)).send('Network.setCacheDisabled', { cacheDisabled: true });
+    await page.goto(`${f.hostOrigin}/shop/checkout`);
+    await page.getByRole('button', { name: 'Feedback' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Send feedback' });
+    await dialog.getByRole('group', { name: 'Was this helpful?' }).getByRole('radio', { name: 'No' }).check();
+    await dialog.getByRole('textbox', { name: 'Your feedback' }).fill(SCREENSHOT_MESSAGE);
+    await dialog.getByRole('button', { name: 'Add a screenshot' }).click();
+    await page.getByRole('dialog', { name: 'Mark up the screenshot' }).getByRole('button', { name: 'Done' }).click();
+    await dialog.getByRole('img', { name: 'Screenshot to be sent' }).waitFor();
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    await dialog.getByText('Please agree to continue.').waitFor();
+    expect(await dialog.getByRole('link', { name: 'Privacy policy' }).getAttribute('href')).toBe(`${f.hostOrigin}/privacy`);
+    await dialog.getByRole('checkbox', { name: /^I agree/ }).check();
+    await screenshot(page, '6-host-page-settings-applied');
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    await dialog.getByText('Your feedback has been sent.', { exact: true }).waitFor();
+    expect(cspReportsFrom(f.hostOrigin)).toEqual([]);
+    await page.close();
+
+    // In the inbox: rated "down", with its screenshot (re-encoded by the server, shown from the API).
+    await dashboard.getByTestId('tab-inbox').click();
+    await dashboard.reload();
+    await dashboard.getByRole('button', { name: 'All', exact: true }).click();
+    const newest = dashboard.getByTestId('feedback-item').filter({ hasText: SCREENSHOT_MESSAGE });
+    await newest.click();
+    await dashboard.getByTestId('feedback-message').waitFor();
+    expect(await fact(dashboard, 'Rating').textContent()).toBe('0');
+    const image = dashboard.getByRole('img', { name: 'Screenshot sent with this feedback' });
+    await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.naturalWidth)).toBeGreaterThan(0);
+    await screenshot(dashboard, '7-feedback-with-screenshot');
   });
 
   it('raised no CSP violation or script error on any page, and the dashboard stored nothing in the browser', async () => {

@@ -2,7 +2,9 @@
 // `parley:<project>:<name>`, each documented in docs/widget.md (privacy page
 // text). Never cookies, sessionStorage or IndexedDB.
 
-export type StoreName = 'shows' | 'dismissedAt' | 'submittedAt' | 'email' | 'queue';
+/** Every name the widget stores under (docs/widget.md describes each). */
+export const STORE_NAMES = ['shows', 'dismissedAt', 'submittedAt', 'email', 'queue'] as const;
+export type StoreName = (typeof STORE_NAMES)[number];
 
 export type Store = {
   get(name: StoreName): string | null;

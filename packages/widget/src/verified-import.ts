@@ -7,8 +7,14 @@ declare const PARLEY_CHUNKS: Record<string, [file: string, integrity: string][]>
 function preload(href: string, integrity: string, nonce: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const link = h('link', { rel: 'modulepreload', href, integrity, crossorigin: 'anonymous', nonce });
-    link.onload = () => resolve(link.remove());
-    link.onerror = () => reject(new Error(`${href} failed its integrity check or did not load`));
+    link.onload = () => {
+      link.remove();
+      resolve();
+    };
+    link.onerror = () => {
+      link.remove();
+      reject(new Error(`${href} failed its integrity check or did not load`));
+    };
     document.head.append(link);
   });
 }

@@ -156,6 +156,12 @@ export function createDialogView(runtime: Runtime, outbox: Outbox): DialogView {
       to.focus();
     }
   });
+  // A field's error goes away as soon as the visitor fixes it.
+  form.addEventListener('input', ({ target }) => {
+    for (const part of parts) {
+      if (part.check && part.element.contains(target as Node) && part.element.querySelector('[aria-invalid]')) part.check();
+    }
+  });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (!isSending) void submit();

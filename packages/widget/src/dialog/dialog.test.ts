@@ -135,6 +135,8 @@ describe.skipIf(skipReason !== '')('the feedback dialog', () => {
     await dialog.getByRole('textbox', { name: 'Order number' }).fill('  A-1042 ');
     await dialog.getByRole('combobox', { name: 'Your plan (optional)' }).selectOption('Team');
     await dialog.getByRole('checkbox', { name: /^I agree/ }).check();
+    // Fixed fields lose their errors at once.
+    expect(await dialog.locator('.field-error:not([hidden])').count()).toBe(0);
     await send.click();
     await sent.waitFor();
     expect(formPart(storedBodies(widget.fake)[0]!)).toEqual({ message: 'Charged twice.', type: 'billing', custom: { order: 'A-1042', plan: 'Team' }, consent: true });

@@ -6,7 +6,8 @@ import type { Locale } from '../locale.js';
 import type { Runtime } from '../runtime.js';
 import type { ScreenshotStringKey } from '../screenshot/strings.js';
 
-const en = {
+/** The English texts; their keys are every key a site owner can replace. */
+export const en = {
   title: 'Send feedback',
   close: 'Close',
   'type.legend': 'What is it about?',
