@@ -119,12 +119,12 @@ export function FeedbackPage() {
 
           <section className="card section" aria-labelledby="custom-title">
             <h2 id="custom-title">Custom fields</h2>
-            <CustomFields custom={item.custom} />
+            <KeyValueTable entries={Object.entries(item.custom)} keyLabel="Field" testId="custom-fields" />
           </section>
 
           <section className="card section" aria-labelledby="metadata-title">
             <h2 id="metadata-title">Metadata</h2>
-            <Metadata metadata={item.metadata} />
+            <KeyValueTable entries={Object.entries(item.metadata)} keyLabel="Key" testId="metadata" />
           </section>
 
           <section className="card section" aria-labelledby="console-title">
@@ -222,14 +222,14 @@ function Screenshot({ orgId, feedbackId }: { orgId: string; feedbackId: string }
   );
 }
 
-function Metadata({ metadata }: { metadata: Record<string, string | number | boolean> }) {
-  const entries = Object.entries(metadata);
+/** Sent key/value pairs (metadata, custom fields) as a table; non-text values in monospace. */
+function KeyValueTable({ entries, keyLabel, testId }: { entries: [string, string | number | boolean][]; keyLabel: string; testId: string }) {
   if (entries.length === 0) return <p className="muted">None sent.</p>;
   return (
-    <table className="table" data-testid="metadata">
+    <table className="table" data-testid={testId}>
       <thead>
         <tr>
-          <th scope="col">Key</th>
+          <th scope="col">{keyLabel}</th>
           <th scope="col">Value</th>
         </tr>
       </thead>
@@ -266,31 +266,6 @@ function ConsoleErrors({ errors }: { errors: ConsoleError[] }) {
         </li>
       ))}
     </ol>
-  );
-}
-
-function CustomFields({ custom }: { custom: Record<string, string> }) {
-  const entries = Object.entries(custom);
-  if (entries.length === 0) return <p className="muted">None sent.</p>;
-  return (
-    <table className="table" data-testid="custom-fields">
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Value</th>
-        </tr>
-      </thead>
-      <tbody>
-        {entries.map(([key, value]) => (
-          <tr key={key}>
-            <th scope="row" className="mono">
-              {key}
-            </th>
-            <td>{String(value)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }
 

@@ -29,11 +29,12 @@ const COLUMNS = 'id, name, public_key, allowed_domains, widget_settings, identit
  * Stored settings over the defaults, one level deep: a setting added in a
  * later version gets its default on projects saved before it existed.
  */
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 export function withDefaults(stored: Partial<WidgetSettings>): WidgetSettings {
   const merged: Record<string, unknown> = { ...DEFAULT_WIDGET_SETTINGS };
   for (const [key, value] of Object.entries(stored)) {
     const fallback = (DEFAULT_WIDGET_SETTINGS as Record<string, unknown>)[key];
-    const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
     merged[key] = isObject(fallback) && isObject(value) && key !== 'texts' ? { ...(fallback as object), ...(value as object) } : value;
   }
   return merged as WidgetSettings;

@@ -12,7 +12,7 @@ import { WidgetSettingsSchema } from '../projects/widget-settings.js';
 import { SCREENSHOT_MAX_BYTES } from '../security/images.js';
 import { WIDGET_DIST, widgetManifest } from './assets.js';
 
-export const WIDGET_BODY_LIMIT = 64 * 1024;
+const WIDGET_BODY_LIMIT = 64 * 1024;
 
 const Key = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
 const Email = Type.String({ format: 'email', maxLength: 254 });
