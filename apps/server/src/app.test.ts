@@ -53,7 +53,7 @@ describe('every answer', () => {
 describe('an unexpected failure', () => {
   it('answers 500 problem+json with no stack trace, SQL or message, and the security headers', async () => {
     const app = await buildApp(server.ctx);
-    app.get('/boom', async () => {
+    app.get('/boom', { config: { access: 'public' } }, async () => {
       await server.ctx.db.app.query('SELECT * FROM no_such_table_secret_name');
     });
     await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerAccessControl } from './auth/access.js';
 import { authRoutes } from './auth/routes.js';
 import type { Context } from './context.js';
 import { dashboardRoutes } from './dashboard/routes.js';
@@ -8,6 +9,8 @@ import { ProjectDirectory } from './feedback/ingest.js';
 import { feedbackRoutes } from './feedback/routes.js';
 import { FeedbackWriter } from './feedback/writer.js';
 import { healthRoutes } from './health/routes.js';
+import { OutboxWorker } from './jobs/outbox.js';
+import { MAIL_JOB, mailJobHandler } from './mail/mailer.js';
 import { registerProblemHandlers } from './http/problems.js';
 import { projectRoutes } from './projects/routes.js';
 import { assertSameOrigin } from './security/csrf.js';
@@ -17,6 +20,12 @@ import { widgetRoutes } from './widget/routes.js';
 
 // Dashboard API bodies are small; the widget route sets its own (64 KB) limit.
 const BODY_LIMIT = 16 * 1024;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    outbox: OutboxWorker;
+  }
+}
 
 export type AppOptions = { logger?: FastifyBaseLogger };
 
@@ -50,11 +59,18 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   app.addHook('preHandler', async (request) => {
     if (request.url.startsWith('/api/v1/')) assertSameOrigin(request, publicOrigin);
   });
+  registerAccessControl(app, ctx);
 
   const writer = new FeedbackWriter(ctx.db.app);
   const directory = new ProjectDirectory(ctx.db.app, ctx.keyring, ctx.config.projectCacheSeconds * 1000);
-  // In-flight submissions are answered before the process lets go of the database.
-  app.addHook('onClose', async () => writer.drained());
+  const outbox = new OutboxWorker(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log) }, app.log);
+  app.decorate('outbox', outbox);
+  app.addHook('onReady', async () => outbox.start());
+  // In-flight submissions and jobs finish before the process lets go of the database.
+  app.addHook('onClose', async () => {
+    await outbox.stop();
+    await writer.drained();
+  });
 
   await app.register(healthRoutes(ctx));
   await app.register(setupRoutes(ctx));

@@ -22,6 +22,10 @@ export type Config = {
   sessionAbsoluteHours: number;
   /** How long the in-memory project lookup used by ingestion may be stale on other instances. */
   projectCacheSeconds: number;
+  /** SMTP server for invites, password resets and security notices (smtp:// or smtps://). Unset: e-mail is logged as not sent. */
+  smtpUrl: URL | undefined;
+  /** The From address of Parley's e-mail. */
+  smtpFrom: string;
 };
 
 type Env = Record<string, string | undefined>;
@@ -98,6 +102,18 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     problems.push('PARLEY_PUBLIC_URL must use https:// unless it is localhost');
   }
 
+  let smtpUrl: URL | undefined;
+  if (env.SMTP_URL) {
+    try {
+      smtpUrl = new URL(env.SMTP_URL);
+      if (smtpUrl.protocol !== 'smtp:' && smtpUrl.protocol !== 'smtps:') problems.push('SMTP_URL must start with smtp:// or smtps://');
+    } catch {
+      problems.push('SMTP_URL is not a valid URL (e.g. smtp://user:password@mail.example.com:587)');
+    }
+  }
+  const smtpFrom = env.SMTP_FROM || `Parley <parley@${publicUrl.hostname}>`;
+  if (/[\r\n]/.test(smtpFrom)) problems.push('SMTP_FROM must be one line');
+
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -115,6 +131,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionIdleMinutes: int('PARLEY_SESSION_IDLE_MINUTES', 30, 1, 30),
     sessionAbsoluteHours: int('PARLEY_SESSION_ABSOLUTE_HOURS', 12, 1, 12),
     projectCacheSeconds: int('PARLEY_PROJECT_CACHE_SECONDS', 10, 0, 300),
+    smtpUrl,
+    smtpFrom,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

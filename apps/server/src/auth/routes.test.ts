@@ -18,7 +18,7 @@ describe('POST /api/v1/auth/login', () => {
   it('answers the user and sets a __Host- session cookie (HttpOnly, Secure, SameSite=Lax, Path=/)', async () => {
     const reply = await login(owner.email, PASSWORD);
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ user: { id: owner.userId, email: owner.email, name: 'Owner' } });
+    expect(reply.body).toEqual({ user: { id: owner.userId, email: owner.email, name: 'Owner' }, stage: 'done', methods: [] });
     const cookie = reply.headers.getSetCookie()[0]!;
     expect(cookie).toMatch(/^__Host-parley_session=[A-Za-z0-9_-]{43};/);
     expect(cookie).toMatch(/; Path=\//);
@@ -75,7 +75,7 @@ describe('GET /api/v1/me', () => {
   it('lists the organizations of the signed-in user', async () => {
     const reply = await server.request('GET', '/api/v1/me', { cookie: owner.cookie });
     expect(reply.status).toBe(200);
-    expect(reply.body.organizations).toEqual([{ id: owner.orgId, name: expect.any(String), role: 'owner' }]);
+    expect(reply.body.organizations).toEqual([{ id: owner.orgId, name: expect.any(String), role: 'owner', requireMfa: false }]);
   });
 
   it.each([

@@ -1,59 +1,83 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { Type } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Context } from '../context.js';
+import { OneOf, Text, UserSchema } from '../http/schemas.js';
+import { mfaMethods } from '../mfa/methods.js';
 import { listMemberships } from '../orgs/service.js';
-import { Text, UserSchema } from '../http/schemas.js';
-import { requireUser, sessionPolicy } from './guard.js';
-import { logIn } from './service.js';
-import { deleteSession, findSession, SESSION_COOKIE } from './sessions.js';
+import { currentSession, sessionOf } from './access.js';
+import { permissionMatrix } from './permissions.js';
+import { logIn, type LoginResult } from './service.js';
+import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
+import { deleteSession } from './sessions.js';
 
 const Credentials = Type.Object(
   { email: Text({ minLength: 3, maxLength: 254 }), password: Text({ minLength: 1, maxLength: 1024 }) },
   { additionalProperties: false },
 );
 
-export function setSessionCookie(reply: FastifyReply, token: string): void {
-  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
+const MFA_METHODS = ['totp', 'webauthn', 'recovery'] as const;
+
+/** What every step of a login answers (password, MFA step, invite acceptance). */
+export const LoginAnswer = Type.Object({
+  user: UserSchema,
+  stage: OneOf(['mfa', 'enroll', 'done'] as const),
+  methods: Type.Array(OneOf(MFA_METHODS)),
+});
+
+/**
+ * Ends whatever session came with the request (session fixation: a login
+ * always gets a new id) and hands the browser the new one.
+ */
+export async function sendLogin(ctx: Context, request: FastifyRequest, reply: FastifyReply, result: LoginResult) {
+  const previous = await currentSession(ctx, request, reply);
+  if (previous) await deleteSession(ctx.db.app, previous.hash);
+  setSessionCookie(reply, result.token);
+  return { user: result.user, stage: result.stage, methods: result.methods };
+}
+
+export function clientOf(request: FastifyRequest) {
+  return { ip: request.ip, userAgent: request.headers['user-agent'] };
 }
 
 export function authRoutes(ctx: Context) {
   return async (app: FastifyInstance) => {
-    const typed = app.withTypeProvider<import('@fastify/type-provider-typebox').TypeBoxTypeProvider>();
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    typed.post('/api/v1/auth/login', { schema: { body: Credentials, response: { 200: Type.Object({ user: UserSchema }) } } }, async (request, reply) => {
-      const now = ctx.clock.now();
-      // Session fixation: whatever session came with the request ends; the login gets a new id.
-      const previous = request.cookies[SESSION_COOKIE];
-      const old = previous ? await findSession(ctx.db.app, previous, now, sessionPolicy(ctx)) : null;
-      const { user, token } = await logIn(ctx.db.app, request.body.email, request.body.password, { ip: request.ip, userAgent: request.headers['user-agent'] }, sessionPolicy(ctx), now);
-      if (old) await deleteSession(ctx.db.app, old.sessionHash);
-      setSessionCookie(reply, token);
-      return { user };
+    typed.post('/api/v1/auth/login', { config: { access: 'public' }, schema: { body: Credentials, response: { 200: LoginAnswer } } }, async (request, reply) => {
+      const result = await logIn(ctx, request.body.email, request.body.password, clientOf(request));
+      return sendLogin(ctx, request, reply, result);
     });
 
-    typed.post('/api/v1/auth/logout', async (request, reply) => {
-      const user = await requireUser(ctx, request);
-      await deleteSession(ctx.db.app, user.sessionHash);
-      reply.clearCookie(SESSION_COOKIE, { httpOnly: true, secure: true, sameSite: 'lax', path: '/' });
+    typed.post('/api/v1/auth/logout', { config: { access: 'any-session' } }, async (request, reply) => {
+      await deleteSession(ctx.db.app, sessionOf(request).hash);
+      clearSessionCookie(reply);
       return reply.code(204).send();
     });
 
     typed.get(
       '/api/v1/me',
       {
+        config: { access: 'any-session' },
         schema: {
           response: {
             200: Type.Object({
               user: UserSchema,
-              organizations: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: Type.String() })),
+              organizations: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), requireMfa: Type.Boolean() })),
+              session: Type.Object({ stage: OneOf(['mfa', 'enroll', 'done'] as const), methods: Type.Array(OneOf(MFA_METHODS)), factorAt: Type.Union([Type.String(), Type.Null()]) }),
             }),
           },
         },
       },
       async (request) => {
-        const user = await requireUser(ctx, request);
-        return { user: { id: user.userId, email: user.email, name: user.name }, organizations: await listMemberships(ctx.db.app, user.userId) };
+        const session = sessionOf(request);
+        return {
+          user: { id: session.userId, email: session.email, name: session.name },
+          organizations: await listMemberships(ctx.db.app, session.userId),
+          session: { stage: session.stage, methods: await mfaMethods(ctx.db.app, session.userId), factorAt: session.factorAt?.toISOString() ?? null },
+        };
       },
     );
+
+    typed.get('/api/v1/permissions', { config: { access: 'session' } }, async () => permissionMatrix());
   };
 }

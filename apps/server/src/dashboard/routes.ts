@@ -10,19 +10,16 @@ const DIST = path.join(REPO_ROOT, 'apps/dashboard/dist');
 /** Serves the built dashboard: hashed assets, and index.html for every client-side route. */
 export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
   const index = fs.existsSync(path.join(DIST, 'index.html')) ? fs.readFileSync(path.join(DIST, 'index.html')) : null;
-  if (index) {
-    await app.register(fastifyStatic, {
-      root: path.join(DIST, 'assets'),
-      prefix: '/assets/',
-      index: false,
-      list: false,
-      immutable: true,
-      maxAge: '365d',
-    });
-  }
+  // Only reply.sendFile from the plugin: our own route declares its access like every other.
+  await app.register(fastifyStatic, { root: path.join(DIST, 'assets'), serve: false });
+  app.get('/assets/*', { config: { access: 'public' } }, async (request, reply) => {
+    if (!index) throw new AppError('not_found');
+    const file = (request.params as { '*': string })['*'];
+    return reply.sendFile(file, { immutable: true, maxAge: '365d', dotfiles: 'deny', index: false });
+  });
   const page = async (_request: unknown, reply: import('fastify').FastifyReply) => {
     if (!index) throw new AppError('not_found', 'The dashboard is not built. Run npm run build.');
     return reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
   };
-  for (const route of ['/', '/login', '/setup', '/orgs/*']) app.get(route, page);
+  for (const route of ['/', '/login', '/setup', '/orgs/*']) app.get(route, { config: { access: 'public' } }, page);
 }

@@ -1,6 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { actorOf, requirePermission } from '../auth/guard.js';
+import { actorOf } from '../auth/access.js';
 import type { Context } from '../context.js';
 import { DateTime, OneOf, Uuid } from '../http/schemas.js';
 import { readScreenshot } from './screenshots.js';
@@ -49,6 +49,7 @@ export function feedbackRoutes(ctx: Context) {
     typed.get(
       '/api/v1/orgs/:orgId/projects/:projectId/feedback',
       {
+        config: { access: { permission: 'feedback.read' } },
         schema: {
           params: Type.Object({ orgId: Uuid, projectId: Uuid }),
           querystring: Type.Object(
@@ -64,23 +65,20 @@ export function feedbackRoutes(ctx: Context) {
       },
       async (request) => {
         const { orgId, projectId } = request.params;
-        await requirePermission(ctx, request, orgId, 'feedback.read');
         const { status, cursor, limit } = request.query;
         return listFeedback(ctx.db.app, ctx.keyring, orgId, projectId, { status, cursor, limit: Number(limit ?? 25) });
       },
     );
 
-    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId', { schema: { params: FeedbackParams, response: { 200: FeedbackSchema } } }, async (request, reply) => {
+    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId', { config: { access: { permission: 'feedback.read' } }, schema: { params: FeedbackParams, response: { 200: FeedbackSchema } } }, async (request, reply) => {
       const { orgId, feedbackId } = request.params;
-      await requirePermission(ctx, request, orgId, 'feedback.read');
       // Personal data: never kept by shared caches or the browser's back-forward cache.
       reply.header('cache-control', 'no-store');
       return getFeedback(ctx.db.app, ctx.keyring, orgId, feedbackId);
     });
 
-    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId/screenshot', { schema: { params: FeedbackParams } }, async (request, reply) => {
+    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId/screenshot', { config: { access: { permission: 'feedback.read' } }, schema: { params: FeedbackParams } }, async (request, reply) => {
       const { orgId, feedbackId } = request.params;
-      await requirePermission(ctx, request, orgId, 'feedback.read');
       const image = await readScreenshot(ctx.db.app, ctx.keyring, orgId, feedbackId);
       // An upload is only ever an image: never sniffed, never a document that could run script.
       return reply
@@ -93,11 +91,10 @@ export function feedbackRoutes(ctx: Context) {
 
     typed.patch(
       '/api/v1/orgs/:orgId/feedback/:feedbackId',
-      { schema: { params: FeedbackParams, body: Type.Object({ status: Status }, { additionalProperties: false }), response: { 200: FeedbackSchema } } },
+      { config: { access: { permission: 'feedback.update' } }, schema: { params: FeedbackParams, body: Type.Object({ status: Status }, { additionalProperties: false }), response: { 200: FeedbackSchema } } },
       async (request) => {
         const { orgId, feedbackId } = request.params;
-        const { user } = await requirePermission(ctx, request, orgId, 'feedback.update');
-        return changeFeedbackStatus(ctx.db.app, ctx.keyring, orgId, feedbackId, request.body.status, actorOf(user, request), ctx.clock.now());
+        return changeFeedbackStatus(ctx.db.app, ctx.keyring, orgId, feedbackId, request.body.status, actorOf(request), ctx.clock.now());
       },
     );
   };

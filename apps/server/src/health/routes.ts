@@ -8,10 +8,10 @@ export function healthRoutes(ctx: Context) {
     // Probes run every few seconds: only their failures are worth a log line.
     // Liveness: the process answers. Nothing else is checked, so a database
     // outage does not get healthy instances restarted.
-    app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+    app.get('/healthz', { config: { access: 'public' }, logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
     // Readiness: the database answers and its schema is the one this code expects.
-    app.get('/readyz', { logLevel: 'warn' }, async () => {
+    app.get('/readyz', { config: { access: 'public' }, logLevel: 'warn' }, async () => {
       const version = await currentMigration(ctx.db.app).catch(() => null);
       if (version === null) throw new AppError('not_ready', 'The database is not reachable.');
       if (version !== LATEST_MIGRATION) throw new AppError('not_ready', `The database schema is at version ${version}; this Parley needs ${LATEST_MIGRATION}.`);

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, toProblem, type ErrorCode } from '../errors.js';
 
 export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+  if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfter))));
   return reply.code(error.status).type('application/problem+json; charset=utf-8').send(toProblem(error));
 }
 

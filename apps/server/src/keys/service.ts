@@ -1,6 +1,9 @@
 import type pg from 'pg';
 import { withTenant, type Tx } from '../db/tenant.js';
-import { blindIndex, blindIndexKey, fieldKeyVersion, newDataKey, openFieldBytes, sealField, unwrapDataKey, wrapDataKey, type DataKey, type FieldContext } from '../security/crypto.js';
+import { blindIndex, blindIndexKey, fieldKeyVersion, newDataKey, openField, openFieldBytes, sealField, systemKey, unwrapDataKey, wrapDataKey, type DataKey, type FieldContext } from '../security/crypto.js';
+
+/** Where a value of no organization lives: its table, column and row. */
+export type SystemField = { table: string; column: string; rowId: string };
 
 /**
  * Per-organization data keys. Unwrapped keys are cached in memory for the
@@ -11,6 +14,7 @@ export class Keyring {
   private readonly current = new Map<string, DataKey>();
   private readonly versions = new Map<string, Buffer>();
   private readonly indexKeys = new Map<string, Buffer>();
+  private readonly systemKeys = new Map<string, DataKey>();
 
   constructor(readonly masterKey: Buffer) {}
 
@@ -71,6 +75,24 @@ export class Keyring {
       this.indexKeys.set(id, key);
     }
     return blindIndex(key, value);
+  }
+
+  /** Seals a value that belongs to no organization (see systemKey). */
+  sealSystem(value: string, where: SystemField): Buffer {
+    return sealField(this.systemKey(where.table), value, { orgId: 'system', ...where });
+  }
+
+  openSystem(sealed: Buffer, where: SystemField): string {
+    return openField(this.systemKey(where.table), sealed, { orgId: 'system', ...where });
+  }
+
+  private systemKey(purpose: string): DataKey {
+    let key = this.systemKeys.get(purpose);
+    if (!key) {
+      key = systemKey(this.masterKey, purpose);
+      this.systemKeys.set(purpose, key);
+    }
+    return key;
   }
 
   private remember(orgId: string, key: DataKey): void {

@@ -10,7 +10,7 @@ export const ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
 
 export type Organization = { id: string; name: string };
-export type Membership = Organization & { role: Role };
+export type Membership = Organization & { role: Role; requireMfa: boolean };
 
 /** Creates an organization with its data key. `tx` must be scoped to `orgId` (withTenant). */
 export async function createOrganization(tx: Tx, keyring: Keyring, orgId: string, name: string, actor: Actor, now: Date): Promise<Organization> {
@@ -39,21 +39,17 @@ export async function findOrganizationIdByName(pool: pg.Pool, name: string): Pro
 export async function listMemberships(pool: pg.Pool, userId: string): Promise<Membership[]> {
   return withUser(pool, userId, async (tx) => {
     const { rows } = await tx.query<Membership>(
-      'SELECT o.id, o.name, m.role FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.created_at, o.id',
+      'SELECT o.id, o.name, m.role, o.require_mfa AS "requireMfa" FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 ORDER BY o.created_at, o.id',
       [userId],
     );
     return rows;
   });
 }
 
-/**
- * The user's role in the organization. Not being a member answers 404, like
- * a missing organization, so ids of other tenants reveal nothing.
- */
-export async function requireMembership(pool: pg.Pool, userId: string, orgId: string): Promise<Role> {
+/** The user's role and project limits in the organization, or null when not a member. */
+export async function findMembership(pool: pg.Pool, userId: string, orgId: string): Promise<{ role: Role; projectIds: string[] | null } | null> {
   const { rows } = await withUser(pool, userId, (tx) =>
-    tx.query<{ role: Role }>('SELECT role FROM memberships WHERE user_id = $1 AND org_id = $2', [userId, orgId]),
+    tx.query<{ role: Role; project_ids: string[] | null }>('SELECT role, project_ids FROM memberships WHERE user_id = $1 AND org_id = $2', [userId, orgId]),
   );
-  if (!rows[0]) throw new AppError('not_found');
-  return rows[0].role;
+  return rows[0] ? { role: rows[0].role, projectIds: rows[0].project_ids } : null;
 }

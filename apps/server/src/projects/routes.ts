@@ -1,6 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { actorOf, requirePermission } from '../auth/guard.js';
+import { actorOf } from '../auth/access.js';
 import type { Context } from '../context.js';
 import { DateTime, NonBlankText, Text, Uuid } from '../http/schemas.js';
 import { MAX_DOMAINS } from './domains.js';
@@ -50,29 +50,27 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    typed.get('/api/v1/orgs/:orgId/projects', { schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(ProjectSchema) }) } } }, async (request) => {
-      await requirePermission(ctx, request, request.params.orgId, 'projects.read');
+    typed.get('/api/v1/orgs/:orgId/projects', { config: { access: { permission: 'projects.read' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(ProjectSchema) }) } } }, async (request) => {
       return { items: (await listProjects(ctx.db.app, request.params.orgId)).map(present) };
     });
 
     typed.post(
       '/api/v1/orgs/:orgId/projects',
-      { schema: { params: OrgParams, body: Type.Object({ name: Name, domains: Domains }, { additionalProperties: false }), response: { 201: ProjectSchema } } },
+      { config: { access: { permission: 'projects.manage' } }, schema: { params: OrgParams, body: Type.Object({ name: Name, domains: Domains }, { additionalProperties: false }), response: { 201: ProjectSchema } } },
       async (request, reply) => {
-        const { user } = await requirePermission(ctx, request, request.params.orgId, 'projects.manage');
-        const project = await createProject(ctx.db.app, request.params.orgId, request.body, actorOf(user, request), ctx.clock.now());
+        const project = await createProject(ctx.db.app, request.params.orgId, request.body, actorOf(request), ctx.clock.now());
         return reply.code(201).send(present(project));
       },
     );
 
-    typed.get('/api/v1/orgs/:orgId/projects/:projectId', { schema: { params: ProjectParams, response: { 200: ProjectSchema } } }, async (request) => {
-      await requirePermission(ctx, request, request.params.orgId, 'projects.read');
+    typed.get('/api/v1/orgs/:orgId/projects/:projectId', { config: { access: { permission: 'projects.read' } }, schema: { params: ProjectParams, response: { 200: ProjectSchema } } }, async (request) => {
       return present(await getProject(ctx.db.app, request.params.orgId, request.params.projectId));
     });
 
     typed.patch(
       '/api/v1/orgs/:orgId/projects/:projectId',
       {
+        config: { access: { permission: 'projects.manage' } },
         schema: {
           params: ProjectParams,
           body: Type.Object(
@@ -84,8 +82,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
       },
       async (request) => {
         const { orgId, projectId } = request.params;
-        const { user } = await requirePermission(ctx, request, orgId, 'projects.manage');
-        const project = await updateProject(ctx.db.app, orgId, projectId, request.body, actorOf(user, request), ctx.clock.now());
+        const project = await updateProject(ctx.db.app, orgId, projectId, request.body, actorOf(request), ctx.clock.now());
         onProjectChanged(project.key);
         return present(project);
       },
@@ -93,11 +90,10 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
 
     typed.post(
       '/api/v1/orgs/:orgId/projects/:projectId/identity-secret',
-      { schema: { params: ProjectParams, response: { 201: Type.Object({ secret: Type.String() }) } } },
+      { config: { access: { permission: 'projects.manage' } }, schema: { params: ProjectParams, response: { 201: Type.Object({ secret: Type.String() }) } } },
       async (request, reply) => {
         const { orgId, projectId } = request.params;
-        const { user } = await requirePermission(ctx, request, orgId, 'projects.manage');
-        const secret = await replaceIdentitySecret(ctx.db.app, ctx.keyring, orgId, projectId, actorOf(user, request), ctx.clock.now());
+        const secret = await replaceIdentitySecret(ctx.db.app, ctx.keyring, orgId, projectId, actorOf(request), ctx.clock.now());
         const project = await getProject(ctx.db.app, orgId, projectId);
         onProjectChanged(project.key);
         return reply.code(201).header('cache-control', 'no-store').send({ secret });

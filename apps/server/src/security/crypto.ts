@@ -111,6 +111,15 @@ export function blindIndex(indexKey: Buffer, value: string): Buffer {
   return createHmac('sha256', indexKey).update(value).digest();
 }
 
+/**
+ * A key for values that belong to no organization (a user's TOTP secret, a
+ * queued e-mail), derived from the master key per purpose. Version 0 marks
+ * it in the ciphertext; rotating the master key re-seals these values.
+ */
+export function systemKey(masterKey: Buffer, purpose: string): DataKey {
+  return { version: 0, key: Buffer.from(hkdfSync('sha256', masterKey, '', `parley:system:${purpose}`, 32)) };
+}
+
 export function newDataKey(): Buffer {
   return randomBytes(32);
 }

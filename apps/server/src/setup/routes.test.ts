@@ -25,7 +25,7 @@ describe('first run setup', () => {
     expect(reply.status).toBe(201);
     expect(reply.body.user).toMatchObject({ email: 'founder@example.test', name: 'Founder' });
     const me = await server.request('GET', '/api/v1/me', { cookie: sessionCookie(reply) });
-    expect(me.body.organizations).toEqual([{ id: expect.any(String), name: 'Acme', role: 'owner' }]);
+    expect(me.body.organizations).toEqual([{ id: expect.any(String), name: 'Acme', role: 'owner', requireMfa: false }]);
     const { rows } = await server.db.superuser.query<{ action: string }>('SELECT action FROM audit_events ORDER BY seq');
     expect(rows.map((r) => r.action)).toEqual(['organization.created', 'member.added']);
     expect((await server.request('GET', '/api/v1/setup')).body).toEqual({ required: false });

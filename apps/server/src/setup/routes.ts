@@ -1,8 +1,8 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { setSessionCookie } from '../auth/routes.js';
-import { sessionPolicy } from '../auth/guard.js';
-import { createSession } from '../auth/sessions.js';
+import { clientOf } from '../auth/routes.js';
+import { startSession } from '../auth/service.js';
+import { setSessionCookie } from '../auth/session-cookie.js';
 import type { Context } from '../context.js';
 import { NonBlankText, Text, UserSchema } from '../http/schemas.js';
 import { completeSetup, isSetupRequired } from './service.js';
@@ -22,14 +22,14 @@ export function setupRoutes(ctx: Context) {
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    typed.get('/api/v1/setup', { schema: { response: { 200: Type.Object({ required: Type.Boolean() }) } } }, async () => ({
+    typed.get('/api/v1/setup', { config: { access: 'public' }, schema: { response: { 200: Type.Object({ required: Type.Boolean() }) } } }, async () => ({
       required: await isSetupRequired(ctx.db.app),
     }));
 
-    typed.post('/api/v1/setup', { schema: { body: SetupBody, response: { 201: Type.Object({ user: UserSchema }) } } }, async (request, reply) => {
+    typed.post('/api/v1/setup', { config: { access: 'public' }, schema: { body: SetupBody, response: { 201: Type.Object({ user: UserSchema }) } } }, async (request, reply) => {
       const now = ctx.clock.now();
       const { user } = await completeSetup(ctx.db.app, ctx.keyring, request.body, now, request.ip);
-      const token = await createSession(ctx.db.app, user.id, now, sessionPolicy(ctx), { ip: request.ip, userAgent: request.headers['user-agent'] });
+      const { token } = await startSession(ctx, user, clientOf(request));
       setSessionCookie(reply, token);
       return reply.code(201).send({ user });
     });

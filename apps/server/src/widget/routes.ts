@@ -116,7 +116,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
 
     // The unversioned loader may change with an upgrade, so it is cached
     // briefly; chunk names carry a content hash and never change.
-    typed.get('/widget/v1/:file', { schema: { params: Type.Object({ file: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
+    typed.get('/widget/v1/:file', { config: { access: 'public' }, schema: { params: Type.Object({ file: Type.String({ maxLength: 100 }) }) } }, async (request, reply) => {
       const { file } = request.params;
       if (!ASSET_NAME.test(file)) throw new AppError('not_found', 'No such widget file.');
       const isLoader = file === (manifest?.loader ?? 'loader.js');
@@ -124,7 +124,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
     });
 
     // The loader under its version: what the SRI snippet points at.
-    typed.get('/widget/:version/loader.js', { schema: { params: Type.Object({ version: Type.String({ maxLength: 40 }) }) } }, async (request, reply) => {
+    typed.get('/widget/:version/loader.js', { config: { access: 'public' }, schema: { params: Type.Object({ version: Type.String({ maxLength: 40 }) }) } }, async (request, reply) => {
       if (!manifest || request.params.version !== manifest.version) throw new AppError('not_found', 'No such widget version.');
       return sendAsset(reply, manifest.loader, 'public, max-age=31536000, immutable');
     });
@@ -132,7 +132,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
     const params = Type.Object({ key: Type.String({ maxLength: 100 }) });
 
     for (const url of ['/api/widget/v1/projects/:key/feedback', '/api/widget/v1/projects/:key/screenshots']) {
-      typed.options(url, { schema: { params }, onRequest: admitOrigin }, async (_request, reply) =>
+      typed.options(url, { config: { access: 'public' }, schema: { params }, onRequest: admitOrigin }, async (_request, reply) =>
         reply
           .code(204)
           .header('access-control-allow-methods', 'POST')
@@ -144,7 +144,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
 
     typed.get(
       '/api/widget/v1/projects/:key/config',
-      { onRequest: admitOrigin, schema: { params, response: { 200: Type.Object({ settings: WidgetSettingsSchema, version: Type.String() }) } } },
+      { config: { access: 'public' }, onRequest: admitOrigin, schema: { params, response: { 200: Type.Object({ settings: WidgetSettingsSchema, version: Type.String() }) } } },
       async (request, reply) => {
         reply.header('cache-control', 'public, max-age=60');
         return { settings: request.ingestProject!.settings, version: manifest?.version ?? 'dev' };
@@ -157,7 +157,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
 
     typed.post(
       '/api/widget/v1/projects/:key/screenshots',
-      { bodyLimit: SCREENSHOT_MAX_BYTES, onRequest: admitOrigin, schema: { params, response: { 201: Type.Object({ id: Type.String() }) } } },
+      { config: { access: 'public' }, bodyLimit: SCREENSHOT_MAX_BYTES, onRequest: admitOrigin, schema: { params, response: { 201: Type.Object({ id: Type.String() }) } } },
       async (request, reply) => {
         if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', 'Send the screenshot as image/png, image/jpeg or image/webp.');
         const id = await storeScreenshot(ctx.db.app, ctx.keyring, request.ingestProject!, request.body, ctx.clock.now());
@@ -168,6 +168,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
     typed.post(
       '/api/widget/v1/projects/:key/feedback',
       {
+        config: { access: 'public' },
         bodyLimit: WIDGET_BODY_LIMIT,
         onRequest: admitOrigin,
         schema: { params, body: Submission, response: { 201: Type.Object({ id: Type.String() }) } },
