@@ -1,0 +1,6 @@
+import type { FastifyInstance } from 'fastify';
+import type { Context } from '../context.js';
+
+export function mfaRoutes(_ctx: Context) {
+  return async (_app: FastifyInstance) => {};
+}
