@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../apps/server/src/app.js';
 import { loadConfig, type Config } from '../apps/server/src/config.js';
@@ -6,6 +7,9 @@ import { Keyring } from '../apps/server/src/keys/service.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const PUBLIC_URL = 'http://localhost:3000';
+
+/** What the test client sends as User-Agent unless a test sets its own. */
+export const TEST_USER_AGENT = 'parley-tests/1 (node)';
 
 export type FakeClock = Clock & { advance(ms: number): void };
 
@@ -16,7 +20,14 @@ export function fakeClock(start = '2026-06-01T12:00:00.000Z'): FakeClock {
 
 export type Reply = { status: number; headers: Headers; body: any; text: string };
 
-export type RequestOptions = { body?: unknown; raw?: string; cookie?: string; headers?: Record<string, string> };
+export type RequestOptions = {
+  body?: unknown;
+  raw?: string;
+  cookie?: string;
+  headers?: Record<string, string>;
+  /** The client's address: any 127.0.0.0/8 address, so a test can be "another IP" on loopback. */
+  from?: string;
+};
 
 export type TestServer = {
   url: string;
@@ -43,22 +54,21 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const url = `http://127.0.0.1:${address.port}`;
 
   const rawRequest = async (method: string, path: string, options: RequestOptions = {}): Promise<Reply> => {
-    const headers: Record<string, string> = { ...options.headers };
+    const headers: Record<string, string> = { 'user-agent': TEST_USER_AGENT, ...options.headers };
     if (options.cookie) headers.cookie = options.cookie;
     let body: string | undefined = options.raw;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const response = await fetch(url + path, { method, headers, body, redirect: 'manual' });
-    const text = await response.text();
+    const { status, headers: answerHeaders, text } = await send(url + path, method, headers, body, options.from);
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       // Not JSON (the widget script, the dashboard page): callers read `text`.
     }
-    return { status: response.status, headers: response.headers, body: parsed, text };
+    return { status, headers: answerHeaders, body: parsed, text };
   };
 
   return {
@@ -74,6 +84,27 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       await db.drop();
     },
   };
+}
+
+/** One HTTP exchange over node:http, which (unlike fetch) can pick the local address. */
+function send(url: string, method: string, headers: Record<string, string>, body: string | Buffer | undefined, localAddress: string | undefined) {
+  return new Promise<{ status: number; headers: Headers; text: string }>((resolve, reject) => {
+    const sized = body === undefined || Object.keys(headers).some((name) => /^(content-length|transfer-encoding)$/i.test(name));
+    const all = sized ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+    const request = http.request(url, { method, headers: all, localAddress }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const answerHeaders = new Headers();
+        const raw = response.rawHeaders;
+        for (let i = 0; i < raw.length; i += 2) answerHeaders.append(raw[i]!, raw[i + 1]!);
+        resolve({ status: response.statusCode!, headers: answerHeaders, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 /** The session cookie from a Set-Cookie answer, as a Cookie request header. */

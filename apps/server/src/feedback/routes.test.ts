@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberAccount, ownerAccount, project, RICH_SETTINGS, submit, type Account } from '../../../../test/factories.js';
-import { startTestServer, type TestServer } from '../../../../test/server.js';
+import { startTestServer, TEST_USER_AGENT, type TestServer } from '../../../../test/server.js';
 import type { Project } from '../projects/service.js';
 
 let server: TestServer;
@@ -66,7 +66,7 @@ describe('the inbox', () => {
     expect(reply.body).toEqual({
       id, projectId: inbox.id, status: 'new', rating: 2, ratingScale: 'stars', type: 'bug', message: 'Broken on mobile', email: 'jane@example.test',
       pageUrl: 'https://example.com/checkout', locale: 'de-DE', viewport: { width: 390, height: 844 }, custom: { plan: 'pro', note: '42' },
-      userAgent: expect.stringMatching(/node|undici/i), ip: '127.0.0.1', createdAt: expect.any(String), updatedAt: expect.any(String),
+      userAgent: TEST_USER_AGENT, ip: '127.0.0.1', createdAt: expect.any(String), updatedAt: expect.any(String),
       consent: null, identity: null, metadata: {}, browser: null, os: null, consoleErrors: [], hasScreenshot: false,
     });
   });
