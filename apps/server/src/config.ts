@@ -22,6 +22,8 @@ export type Config = {
   sessionAbsoluteHours: number;
   /** How long the in-memory project lookup used by ingestion may be stale on other instances. */
   projectCacheSeconds: number;
+  /** Days the login log keeps each attempt. */
+  loginLogDays: number;
   /** SMTP server for invites, password resets and security notices (smtp:// or smtps://). Unset: e-mail is logged as not sent. */
   smtpUrl: URL | undefined;
   /** The From address of Parley's e-mail. */
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sessionIdleMinutes: int('PARLEY_SESSION_IDLE_MINUTES', 30, 1, 30),
     sessionAbsoluteHours: int('PARLEY_SESSION_ABSOLUTE_HOURS', 12, 1, 12),
     projectCacheSeconds: int('PARLEY_PROJECT_CACHE_SECONDS', 10, 0, 300),
+    loginLogDays: int('PARLEY_LOGIN_LOG_DAYS', 90, 1, 3650),
     smtpUrl,
     smtpFrom,
   };

@@ -1,0 +1,40 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type pg from 'pg';
+import type { Clock } from '../context.js';
+
+const INTERVAL_MS = 10 * 60_000;
+const DAY_MS = 24 * 3_600_000;
+// Finished jobs are kept a week for "was it sent?" questions, then dropped.
+const OUTBOX_KEEP_MS = 7 * DAY_MS;
+
+/**
+ * Deletes what has expired: sessions past their timeouts, used or expired
+ * reset tokens, lapsed login blocks, login-log rows older than the retention
+ * and finished outbox jobs. Every statement is idempotent, so any number of
+ * instances may run it.
+ */
+export async function sweepExpired(pool: pg.Pool, now: Date, loginLogDays: number): Promise<Record<string, number>> {
+  const statements: Record<string, [string, unknown[]]> = {
+    sessions: ['DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at + make_interval(secs => idle_ms / 1000.0) <= $1', [now]],
+    passwordResets: ['DELETE FROM password_resets WHERE expires_at <= $1 OR used_at IS NOT NULL', [now]],
+    loginBlocks: ['DELETE FROM login_blocks WHERE until <= $1', [now]],
+    loginAttempts: ['DELETE FROM login_attempts WHERE at < $1', [new Date(now.getTime() - loginLogDays * DAY_MS)]],
+    outbox: ['DELETE FROM outbox WHERE coalesce(done_at, failed_at) < $1', [new Date(now.getTime() - OUTBOX_KEEP_MS)]],
+  };
+  const deleted: Record<string, number> = {};
+  for (const [name, [sql, params]] of Object.entries(statements)) {
+    deleted[name] = (await pool.query(sql, params)).rowCount ?? 0;
+  }
+  return deleted;
+}
+
+/** Runs sweepExpired every ten minutes in the background. */
+export function startHousekeeping(pool: pg.Pool, clock: Clock, loginLogDays: number, log: FastifyBaseLogger): () => void {
+  const timer = setInterval(() => {
+    sweepExpired(pool, clock.now(), loginLogDays)
+      .then((deleted) => log.debug({ deleted }, 'housekeeping'))
+      .catch((error) => log.error({ err: error }, 'housekeeping failed'));
+  }, INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
