@@ -10,6 +10,7 @@ import { ProjectDirectory } from './feedback/ingest.js';
 import { feedbackRoutes } from './feedback/routes.js';
 import { FeedbackWriter } from './feedback/writer.js';
 import { healthRoutes } from './health/routes.js';
+import { startHousekeeping } from './jobs/housekeeping.js';
 import { OutboxWorker } from './jobs/outbox.js';
 import { memberRoutes } from './members/routes.js';
 import { mfaRoutes } from './mfa/routes.js';
@@ -69,9 +70,14 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   const directory = new ProjectDirectory(ctx.db.app, ctx.keyring, ctx.config.projectCacheSeconds * 1000);
   const outbox = new OutboxWorker(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log) }, app.log);
   app.decorate('outbox', outbox);
-  app.addHook('onReady', async () => outbox.start());
+  let stopHousekeeping = () => {};
+  app.addHook('onReady', async () => {
+    await outbox.start();
+    stopHousekeeping = startHousekeeping(ctx.db.app, ctx.clock, ctx.config.loginLogDays, app.log);
+  });
   // In-flight submissions and jobs finish before the process lets go of the database.
   app.addHook('onClose', async () => {
+    stopHousekeeping();
     await outbox.stop();
     await writer.drained();
   });
