@@ -24,13 +24,14 @@ export async function ownerAccount(server: TestServer, org = `Org ${unique()}`):
   return { userId: user.id, email, orgId, cookie: await logIn(server, email) };
 }
 
-/** Another user with `role` in an existing organization, logged in. */
-export async function memberAccount(server: TestServer, orgId: string, role: Role): Promise<Account> {
+/** Another user with `role` in an existing organization (limited to `projectIds` when given), logged in. */
+export async function memberAccount(server: TestServer, orgId: string, role: Role, projectIds: string[] | null = null): Promise<Account> {
   const { db, clock } = server.ctx;
   const email = `${role}-${unique()}@example.test`;
   const user = await withTenant(db.app, orgId, async (tx) => {
     const created = await createUser(tx, { email, name: role, password: PASSWORD }, clock.now());
     await addMember(tx, orgId, created.id, role, { type: 'system' }, clock.now());
+    await tx.query('UPDATE memberships SET project_ids = $3 WHERE org_id = $1 AND user_id = $2', [orgId, created.id, projectIds]);
     return created;
   });
   return { userId: user.id, email, orgId, cookie: await logIn(server, email) };

@@ -1,10 +1,10 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../auth/access.js';
+import { actorOf, memberOf } from '../auth/access.js';
 import type { Context } from '../context.js';
 import { DateTime, OneOf, Uuid } from '../http/schemas.js';
 import { readScreenshot } from './screenshots.js';
-import { changeFeedbackStatus, getFeedback, listFeedback, STATUSES } from './service.js';
+import { assertFeedbackInScope, changeFeedbackStatus, getFeedback, listFeedback, STATUSES } from './service.js';
 
 const Status = OneOf(STATUSES);
 const Nullable = <T extends import('@fastify/type-provider-typebox').TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -66,7 +66,7 @@ export function feedbackRoutes(ctx: Context) {
       async (request) => {
         const { orgId, projectId } = request.params;
         const { status, cursor, limit } = request.query;
-        return listFeedback(ctx.db.app, ctx.keyring, orgId, projectId, { status, cursor, limit: Number(limit ?? 25) });
+        return listFeedback(ctx.db.app, ctx.keyring, orgId, projectId, memberOf(request).projectIds, { status, cursor, limit: Number(limit ?? 25) });
       },
     );
 
@@ -74,11 +74,12 @@ export function feedbackRoutes(ctx: Context) {
       const { orgId, feedbackId } = request.params;
       // Personal data: never kept by shared caches or the browser's back-forward cache.
       reply.header('cache-control', 'no-store');
-      return getFeedback(ctx.db.app, ctx.keyring, orgId, feedbackId);
+      return getFeedback(ctx.db.app, ctx.keyring, orgId, feedbackId, memberOf(request).projectIds);
     });
 
     typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId/screenshot', { config: { access: { permission: 'feedback.read' } }, schema: { params: FeedbackParams } }, async (request, reply) => {
       const { orgId, feedbackId } = request.params;
+      await assertFeedbackInScope(ctx.db.app, orgId, feedbackId, memberOf(request).projectIds);
       const image = await readScreenshot(ctx.db.app, ctx.keyring, orgId, feedbackId);
       // An upload is only ever an image: never sniffed, never a document that could run script.
       return reply
@@ -94,7 +95,7 @@ export function feedbackRoutes(ctx: Context) {
       { config: { access: { permission: 'feedback.update' } }, schema: { params: FeedbackParams, body: Type.Object({ status: Status }, { additionalProperties: false }), response: { 200: FeedbackSchema } } },
       async (request) => {
         const { orgId, feedbackId } = request.params;
-        return changeFeedbackStatus(ctx.db.app, ctx.keyring, orgId, feedbackId, request.body.status, actorOf(request), ctx.clock.now());
+        return changeFeedbackStatus(ctx.db.app, ctx.keyring, orgId, feedbackId, memberOf(request).projectIds, request.body.status, actorOf(request), ctx.clock.now());
       },
     );
   };

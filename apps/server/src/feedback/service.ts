@@ -3,6 +3,7 @@ import { recordAuditEvent, type Actor } from '../audit/service.js';
 import { withTenant, type Tx } from '../db/tenant.js';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
+import { inProjectScope, type ProjectScope } from '../projects/service.js';
 
 export const STATUSES = ['new', 'in_progress', 'done', 'archived'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -105,10 +106,10 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 
 export type InboxQuery = { status?: Status; cursor?: string; limit: number };
 
-export async function listFeedback(pool: pg.Pool, keyring: Keyring, orgId: string, projectId: string, query: InboxQuery) {
+export async function listFeedback(pool: pg.Pool, keyring: Keyring, orgId: string, projectId: string, scope: ProjectScope, query: InboxQuery) {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   return withTenant(pool, orgId, async (tx) => {
-    const project = await tx.query('SELECT 1 FROM projects WHERE id = $1', [projectId]);
+    const project = await tx.query(`SELECT 1 FROM projects WHERE id = $1 AND ${inProjectScope('id', 2)}`, [projectId, scope]);
     if (project.rowCount === 0) throw new AppError('not_found', 'No such project.');
     const { rows } = await tx.query<Row>(
       `SELECT ${COLUMNS} FROM feedback
@@ -126,17 +127,19 @@ export async function listFeedback(pool: pg.Pool, keyring: Keyring, orgId: strin
   });
 }
 
-export async function getFeedback(pool: pg.Pool, keyring: Keyring, orgId: string, id: string): Promise<Feedback> {
+export async function getFeedback(pool: pg.Pool, keyring: Keyring, orgId: string, id: string, scope: ProjectScope): Promise<Feedback> {
   return withTenant(pool, orgId, async (tx) => {
-    const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM feedback WHERE id = $1`, [id]);
+    const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM feedback WHERE id = $1 AND ${inProjectScope('project_id', 2)}`, [id, scope]);
     if (!rows[0]) throw new AppError('not_found', 'No such feedback.');
     return toFeedback(rows[0], opener(tx, keyring, orgId));
   });
 }
 
-export async function changeFeedbackStatus(pool: pg.Pool, keyring: Keyring, orgId: string, id: string, status: Status, actor: Actor, now: Date): Promise<Feedback> {
+export async function changeFeedbackStatus(
+  pool: pg.Pool, keyring: Keyring, orgId: string, id: string, scope: ProjectScope, status: Status, actor: Actor, now: Date,
+): Promise<Feedback> {
   return withTenant(pool, orgId, async (tx) => {
-    const before = await tx.query<{ status: Status }>('SELECT status FROM feedback WHERE id = $1 FOR UPDATE', [id]);
+    const before = await tx.query<{ status: Status }>(`SELECT status FROM feedback WHERE id = $1 AND ${inProjectScope('project_id', 2)} FOR UPDATE`, [id, scope]);
     if (!before.rows[0]) throw new AppError('not_found', 'No such feedback.');
     const { rows } = await tx.query<Row>(`UPDATE feedback SET status = $2, updated_at = $3 WHERE id = $1 RETURNING ${COLUMNS}`, [id, status, now]);
     if (before.rows[0].status !== status) {
@@ -144,4 +147,11 @@ export async function changeFeedbackStatus(pool: pg.Pool, keyring: Keyring, orgI
     }
     return toFeedback(rows[0]!, opener(tx, keyring, orgId));
   });
+}
+
+/** Refuses feedback outside the membership's project limits exactly as missing feedback (for routes that read it elsewhere). */
+export async function assertFeedbackInScope(pool: pg.Pool, orgId: string, id: string, scope: ProjectScope): Promise<void> {
+  if (scope === null) return;
+  const { rowCount } = await withTenant(pool, orgId, (tx) => tx.query(`SELECT 1 FROM feedback WHERE id = $1 AND ${inProjectScope('project_id', 2)}`, [id, scope]));
+  if (rowCount === 0) throw new AppError('not_found', 'No such feedback.');
 }

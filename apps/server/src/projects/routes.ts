@@ -1,6 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../auth/access.js';
+import { actorOf, memberOf } from '../auth/access.js';
 import type { Context } from '../context.js';
 import { DateTime, NonBlankText, Text, Uuid } from '../http/schemas.js';
 import { MAX_DOMAINS } from './domains.js';
@@ -51,7 +51,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
     typed.get('/api/v1/orgs/:orgId/projects', { config: { access: { permission: 'projects.read' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(ProjectSchema) }) } } }, async (request) => {
-      return { items: (await listProjects(ctx.db.app, request.params.orgId)).map(present) };
+      return { items: (await listProjects(ctx.db.app, request.params.orgId, memberOf(request).projectIds)).map(present) };
     });
 
     typed.post(
@@ -64,7 +64,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
     );
 
     typed.get('/api/v1/orgs/:orgId/projects/:projectId', { config: { access: { permission: 'projects.read' } }, schema: { params: ProjectParams, response: { 200: ProjectSchema } } }, async (request) => {
-      return present(await getProject(ctx.db.app, request.params.orgId, request.params.projectId));
+      return present(await getProject(ctx.db.app, request.params.orgId, request.params.projectId, memberOf(request).projectIds));
     });
 
     typed.patch(
@@ -94,7 +94,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
       async (request, reply) => {
         const { orgId, projectId } = request.params;
         const secret = await replaceIdentitySecret(ctx.db.app, ctx.keyring, orgId, projectId, actorOf(request), ctx.clock.now());
-        const project = await getProject(ctx.db.app, orgId, projectId);
+        const project = await getProject(ctx.db.app, orgId, projectId, memberOf(request).projectIds);
         onProjectChanged(project.key);
         return reply.code(201).header('cache-control', 'no-store').send({ secret });
       },

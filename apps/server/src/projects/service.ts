@@ -65,17 +65,29 @@ export async function createProject(pool: pg.Pool, orgId: string, input: NewProj
   });
 }
 
-export async function listProjects(pool: pg.Pool, orgId: string): Promise<Project[]> {
+/** The projects a membership may see: null for all of them (owners and admins always), else these ids. */
+export type ProjectScope = string[] | null;
+
+/**
+ * The one SQL condition for project limits: `column` (a project id) lies in
+ * the scope bound as parameter `$param`. Rows outside it are simply not
+ * found, so a limited member cannot tell them from missing ones.
+ */
+export function inProjectScope(column: string, param: number): string {
+  return `($${param}::uuid[] IS NULL OR ${column} = ANY($${param}::uuid[]))`;
+}
+
+export async function listProjects(pool: pg.Pool, orgId: string, scope: ProjectScope): Promise<Project[]> {
   return withTenant(pool, orgId, async (tx) => {
-    const { rows } = await tx.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE org_id = $1 ORDER BY created_at, id`, [orgId]);
+    const { rows } = await tx.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE org_id = $1 AND ${inProjectScope('id', 2)} ORDER BY created_at, id`, [orgId, scope]);
     return rows.map(toProject);
   });
 }
 
-export async function getProject(pool: pg.Pool, orgId: string, projectId: string): Promise<Project> {
+export async function getProject(pool: pg.Pool, orgId: string, projectId: string, scope: ProjectScope): Promise<Project> {
   return withTenant(pool, orgId, async (tx) => {
-    const { rows } = await tx.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE id = $1`, [projectId]);
-    if (!rows[0]) throw new AppError('not_found', 'No such project.');
+    const { rows } = await tx.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE id = $1 AND ${inProjectScope('id', 2)}`, [projectId, scope]);
+    if (!rows[0]) throw new AppError('project_not_found', 'No such project.');
     return toProject(rows[0]);
   });
 }
@@ -86,7 +98,7 @@ export async function updateProject(pool: pg.Pool, orgId: string, projectId: str
   const domains = changes.domains && normalizeDomains(changes.domains);
   return withTenant(pool, orgId, async (tx) => {
     const before = await tx.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
-    if (!before.rows[0]) throw new AppError('not_found', 'No such project.');
+    if (!before.rows[0]) throw new AppError('project_not_found', 'No such project.');
     const old = toProject(before.rows[0]);
     const { rows } = await tx.query<ProjectRow>(
       `UPDATE projects SET name = $2, allowed_domains = $3, widget_settings = $4, updated_at = $5 WHERE id = $1 RETURNING ${COLUMNS}`,
@@ -117,7 +129,7 @@ export async function replaceIdentitySecret(pool: pg.Pool, keyring: Keyring, org
   return withTenant(pool, orgId, async (tx) => {
     const sealed = await keyring.seal(tx, secret, identitySecretField(orgId, projectId));
     const { rowCount } = await tx.query('UPDATE projects SET identity_secret_enc = $2, updated_at = $3 WHERE id = $1', [projectId, sealed, now]);
-    if (rowCount === 0) throw new AppError('not_found', 'No such project.');
+    if (rowCount === 0) throw new AppError('project_not_found', 'No such project.');
     await recordAuditEvent(tx, orgId, actor, { action: 'project.identity_secret_replaced', target: { type: 'project', id: projectId } }, now);
     return secret;
   });
