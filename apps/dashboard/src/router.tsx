@@ -9,12 +9,31 @@ import {
 } from '@tanstack/react-router';
 import { isApiError } from './api/client';
 import { meQuery } from './api/queries';
-import { FEEDBACK_STATUSES, type FeedbackStatus } from './api/types';
+import {
+  FEEDBACK_STATUSES,
+  LOGIN_METHODS,
+  LOGIN_RESULTS,
+  type FeedbackStatus,
+  type LoginMethod,
+  type LoginResult,
+  type Me,
+} from './api/types';
 import { AppError, AppLayout } from './components/app-layout';
+import { ReauthDialog } from './components/reauth-dialog';
+import { EnrollPage } from './pages/account/enroll-page';
+import { MyLoginsPage } from './pages/account/logins-page';
+import { AccountSecurityPage } from './pages/account/security-page';
 import { FeedbackPage } from './pages/feedback-page';
+import { ForgotPasswordPage } from './pages/forgot-password-page';
 import { HomePage } from './pages/home-page';
+import { InvitePage } from './pages/invite-page';
 import { LoginPage } from './pages/login-page';
+import { OrgLoginsPage } from './pages/org/logins-page';
+import { MembersPage } from './pages/org/members-page';
+import { RolesPage } from './pages/org/roles-page';
+import { OrgSecurityPage } from './pages/org/security-page';
 import { ProjectPage } from './pages/project-page';
+import { ResetPasswordPage } from './pages/reset-password-page';
 import { SetupPage } from './pages/setup-page';
 
 type RouterContext = { queryClient: QueryClient };
@@ -29,14 +48,22 @@ export const queryClient = new QueryClient({
   },
   // A session can end at any time (idle timeout, logout elsewhere, revoked):
   // whichever request notices first sends the user to the login page.
-  queryCache: new QueryCache({ onError: handleUnauthenticated }),
-  mutationCache: new MutationCache({ onError: handleUnauthenticated }),
+  queryCache: new QueryCache({ onError: handleSessionProblem }),
+  mutationCache: new MutationCache({ onError: handleSessionProblem }),
 });
 
-function handleUnauthenticated(error: unknown) {
-  if (!isApiError(error, 'unauthenticated')) return;
+/** Pages that work without a session (a 401 there is the page's own business). */
+const SIGNED_OUT_PATHS = ['/login', '/setup', '/forgot-password', '/reset-password', '/invite'];
+
+function handleSessionProblem(error: unknown) {
   const { pathname, search, hash } = window.location;
-  if (pathname === '/login' || pathname === '/setup') return;
+  // An organization started requiring MFA while this session was open.
+  if (isApiError(error, 'mfa_enrollment_required')) {
+    if (pathname !== '/account/enroll') void router.navigate({ to: '/account/enroll' });
+    return;
+  }
+  if (!isApiError(error, 'unauthenticated')) return;
+  if (SIGNED_OUT_PATHS.includes(pathname)) return;
   // Leave the page, then drop every cached answer: the next user of this
   // browser must not see it.
   void router
@@ -44,8 +71,24 @@ function handleUnauthenticated(error: unknown) {
     .then(() => queryClient.clear());
 }
 
+/** The session, or a redirect to log in (and come back) when there is none or it still waits for MFA. */
+async function requireSession(queryClient: QueryClient, here: string): Promise<Me> {
+  let me: Me;
+  try {
+    me = await queryClient.ensureQueryData(meQuery);
+  } catch (error) {
+    if (isApiError(error, 'unauthenticated')) throw redirect({ to: '/login', search: { return_to: here } });
+    throw error;
+  }
+  if (me.session.stage === 'mfa') throw redirect({ to: '/login', search: { return_to: here } });
+  return me;
+}
+
+const returnToSearch = (search: Record<string, unknown>): { return_to?: string } =>
+  typeof search.return_to === 'string' ? { return_to: search.return_to } : {};
+
 const rootRoute = createRootRouteWithContext<RouterContext>()({
-  component: Outlet,
+  component: RootLayout,
   notFoundComponent: NotFound,
 });
 
@@ -58,24 +101,48 @@ const setupRoute = createRoute({
 export const loginRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/login',
-  validateSearch: (search: Record<string, unknown>): { return_to?: string } =>
-    typeof search.return_to === 'string' ? { return_to: search.return_to } : {},
+  validateSearch: returnToSearch,
   component: LoginPage,
 });
 
-/** Every page below needs a session; without one, go to /login and come back. */
+const forgotPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/forgot-password',
+  component: ForgotPasswordPage,
+});
+
+const resetPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/reset-password',
+  component: ResetPasswordPage,
+});
+
+const inviteRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/invite',
+  component: InvitePage,
+});
+
+/** Forced MFA enrollment: the session is in stage `enroll`, so the signed-in pages are closed to it. */
+export const enrollRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/account/enroll',
+  validateSearch: returnToSearch,
+  beforeLoad: async ({ context, location }) => {
+    const me = await requireSession(context.queryClient, location.href);
+    if (me.session.stage === 'done') throw redirect({ to: '/account/security' });
+  },
+  component: EnrollPage,
+  errorComponent: AppError,
+});
+
+/** Every page below needs a finished session; without one, go to /login (or enrollment) and come back. */
 const authenticatedRoute = createRoute({
   getParentRoute: () => rootRoute,
   id: 'authenticated',
   beforeLoad: async ({ context, location }) => {
-    try {
-      await context.queryClient.ensureQueryData(meQuery);
-    } catch (error) {
-      if (isApiError(error, 'unauthenticated')) {
-        throw redirect({ to: '/login', search: { return_to: location.href } });
-      }
-      throw error;
-    }
+    const me = await requireSession(context.queryClient, location.href);
+    if (me.session.stage === 'enroll') throw redirect({ to: '/account/enroll', search: { return_to: location.href } });
   },
   component: AppLayout,
   errorComponent: AppError,
@@ -119,10 +186,79 @@ export const feedbackRoute = createRoute({
   component: FeedbackPage,
 });
 
+const accountSecurityRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/account/security',
+  component: AccountSecurityPage,
+});
+
+const accountLoginsRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/account/logins',
+  component: MyLoginsPage,
+});
+
+const membersRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/members',
+  component: MembersPage,
+});
+
+const rolesRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/roles',
+  component: RolesPage,
+});
+
+const orgSecurityRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/security',
+  component: OrgSecurityPage,
+});
+
+/** Filters of an organization's login history, kept in the address so a view can be shared or reloaded. */
+export type LoginSearch = {
+  result?: LoginResult;
+  method?: LoginMethod;
+  userId?: string;
+  /** Days, YYYY-MM-DD, both included. */
+  from?: string;
+  to?: string;
+};
+
+const isDay = (value: unknown): value is string => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
+
+const orgLoginsRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/logins',
+  validateSearch: (search: Record<string, unknown>): LoginSearch => ({
+    ...((LOGIN_RESULTS as readonly unknown[]).includes(search.result) ? { result: search.result as LoginResult } : {}),
+    ...((LOGIN_METHODS as readonly unknown[]).includes(search.method) ? { method: search.method as LoginMethod } : {}),
+    ...(typeof search.userId === 'string' && search.userId !== '' ? { userId: search.userId } : {}),
+    ...(isDay(search.from) ? { from: search.from } : {}),
+    ...(isDay(search.to) ? { to: search.to } : {}),
+  }),
+  component: OrgLoginsPage,
+});
+
 const routeTree = rootRoute.addChildren([
   setupRoute,
   loginRoute,
-  authenticatedRoute.addChildren([homeRoute, projectRoute, feedbackRoute]),
+  forgotPasswordRoute,
+  resetPasswordRoute,
+  inviteRoute,
+  enrollRoute,
+  authenticatedRoute.addChildren([
+    homeRoute,
+    projectRoute,
+    feedbackRoute,
+    accountSecurityRoute,
+    accountLoginsRoute,
+    membersRoute,
+    rolesRoute,
+    orgSecurityRoute,
+    orgLoginsRoute,
+  ]),
 ]);
 
 export const router = createRouter({
@@ -147,6 +283,16 @@ declare module '@tanstack/react-router' {
   interface Register {
     router: typeof router;
   }
+}
+
+/** Every page, and the re-authentication dialog any of them may need. */
+function RootLayout() {
+  return (
+    <>
+      <Outlet />
+      <ReauthDialog />
+    </>
+  );
 }
 
 function NotFound() {

@@ -1,5 +1,5 @@
-import { queryOptions } from '@tanstack/react-query';
-import { api } from './client';
+import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import { api, type LoginFilter } from './client';
 
 // Query keys live here so pages and mutations invalidate the same entries.
 export const queryKeys = {
@@ -10,6 +10,14 @@ export const queryKeys = {
   feedbackList: (orgId: string, projectId: string) =>
     ['orgs', orgId, 'projects', projectId, 'feedback'] as const,
   feedback: (orgId: string, feedbackId: string) => ['orgs', orgId, 'feedback', feedbackId] as const,
+  mfa: ['me', 'mfa'] as const,
+  sessions: ['me', 'sessions'] as const,
+  myLogins: ['me', 'logins'] as const,
+  permissions: ['permissions'] as const,
+  members: (orgId: string) => ['orgs', orgId, 'members'] as const,
+  invites: (orgId: string) => ['orgs', orgId, 'invites'] as const,
+  security: (orgId: string) => ['orgs', orgId, 'security'] as const,
+  orgLogins: (orgId: string, filter: LoginFilter) => ['orgs', orgId, 'logins', filter] as const,
 };
 
 export const meQuery = queryOptions({
@@ -39,4 +47,54 @@ export const feedbackQuery = (orgId: string, feedbackId: string) =>
   queryOptions({
     queryKey: queryKeys.feedback(orgId, feedbackId),
     queryFn: () => api.getFeedback(orgId, feedbackId),
+  });
+
+export const mfaQuery = queryOptions({
+  queryKey: queryKeys.mfa,
+  queryFn: api.getMfa,
+});
+
+export const sessionsQuery = queryOptions({
+  queryKey: queryKeys.sessions,
+  queryFn: api.listSessions,
+});
+
+export const myLoginsQuery = infiniteQueryOptions({
+  queryKey: queryKeys.myLogins,
+  queryFn: ({ pageParam }) => api.listMyLogins(pageParam),
+  initialPageParam: null as string | null,
+  getNextPageParam: (last) => last.next,
+});
+
+/** The role table changes only with a server release. */
+export const permissionsQuery = queryOptions({
+  queryKey: queryKeys.permissions,
+  queryFn: api.getPermissions,
+  staleTime: Infinity,
+});
+
+export const membersQuery = (orgId: string) =>
+  queryOptions({
+    queryKey: queryKeys.members(orgId),
+    queryFn: () => api.listMembers(orgId),
+  });
+
+export const invitesQuery = (orgId: string) =>
+  queryOptions({
+    queryKey: queryKeys.invites(orgId),
+    queryFn: () => api.listInvites(orgId),
+  });
+
+export const securityQuery = (orgId: string) =>
+  queryOptions({
+    queryKey: queryKeys.security(orgId),
+    queryFn: () => api.getSecurityPolicy(orgId),
+  });
+
+export const orgLoginsQuery = (orgId: string, filter: LoginFilter) =>
+  infiniteQueryOptions({
+    queryKey: queryKeys.orgLogins(orgId, filter),
+    queryFn: ({ pageParam }) => api.listOrgLogins(orgId, filter, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next,
   });

@@ -8,17 +8,134 @@ export type User = {
   name: string;
 };
 
-export type OrgRole = string;
+export const ORG_ROLES = ['owner', 'admin', 'member', 'viewer'] as const;
+export type OrgRole = (typeof ORG_ROLES)[number];
 
 export type Membership = {
   id: string;
   name: string;
   role: OrgRole;
+  requireMfa: boolean;
 };
+
+/** `mfa`: the password was right, a second factor is due; `enroll`: an organization requires MFA the user has not set up. */
+export type SessionStage = 'mfa' | 'enroll' | 'done';
+export type SecondFactor = 'totp' | 'webauthn' | 'recovery';
 
 export type Me = {
   user: User;
   organizations: Membership[];
+  session: { stage: SessionStage; methods: SecondFactor[]; factorAt: string };
+};
+
+/** The answer of /auth/login, /auth/mfa/* and /invites/accept. */
+export type LoginAnswer = {
+  user: User;
+  stage: SessionStage;
+  methods: SecondFactor[];
+};
+
+export type Passkey = {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+};
+
+export type MfaState = {
+  totp: { enabled: boolean; createdAt: string | null };
+  passkeys: Passkey[];
+  recoveryCodes: { left: number };
+};
+
+/** A pending authenticator-app secret, waiting for its first code. */
+export type TotpSetup = {
+  secret: string;
+  otpauthUrl: string;
+};
+
+/** Recovery codes are in an answer only when they were just made: shown once. */
+export type NewRecoveryCodes = { recoveryCodes: string[] | null };
+
+export type Session = {
+  id: string;
+  current: boolean;
+  /** e.g. "Chrome 156 on Linux" */
+  device: string;
+  ip: string | null;
+  createdAt: string;
+  lastSeenAt: string;
+};
+
+export const LOGIN_METHODS = ['password', 'totp', 'webauthn', 'recovery', 'reset', 'invite'] as const;
+export const LOGIN_RESULTS = ['success', 'failure', 'blocked'] as const;
+export type LoginMethod = (typeof LOGIN_METHODS)[number];
+export type LoginResult = (typeof LOGIN_RESULTS)[number];
+
+export type LoginAttempt = {
+  id: string;
+  at: string;
+  email: string;
+  ip: string | null;
+  userAgent: string | null;
+  method: LoginMethod;
+  result: LoginResult;
+  reason: string | null;
+};
+
+/** An organization's history also names the account an attempt matched, if any. */
+export type OrgLoginAttempt = LoginAttempt & { user: User | null };
+
+/** Newest first; `next` is passed back as `before` for the older ones. */
+export type HistoryPage<T> = {
+  items: T[];
+  next: string | null;
+};
+
+export type Member = {
+  userId: string;
+  email: string;
+  name: string;
+  role: OrgRole;
+  /** null: every project of the organization. */
+  projectIds: string[] | null;
+  mfa: boolean;
+  joinedAt: string;
+};
+
+export type Invite = {
+  id: string;
+  email: string;
+  role: OrgRole;
+  projectIds: string[] | null;
+  createdAt: string;
+  expiresAt: string;
+  invitedBy: { id: string; name: string };
+};
+
+export type InviteLookup = {
+  organization: { name: string };
+  email: string;
+  role: OrgRole;
+  hasAccount: boolean;
+};
+
+export type Permission = {
+  id: string;
+  description: string;
+  roles: OrgRole[];
+};
+
+export type Permissions = {
+  roles: OrgRole[];
+  permissions: Permission[];
+};
+
+export type SecurityPolicy = {
+  requireMfa: boolean;
+  sessionIdleMinutes: number;
+  sessionAbsoluteHours: number;
+  limits: { idleMinutesMax: number; absoluteHoursMax: number };
 };
 
 export type SetupState = {

@@ -1,7 +1,7 @@
-import { useMutation, useQueryClient, useSuspenseQuery } from '@tanstack/react-query';
+import { useSuspenseQuery } from '@tanstack/react-query';
 import { Link, Outlet, useRouter, type ErrorComponentProps } from '@tanstack/react-router';
-import { api } from '../api/client';
 import { meQuery } from '../api/queries';
+import { useLogOut } from '../lib/use-log-out';
 import { BusyButton } from './busy-button';
 import { ErrorNotice } from './error-notice';
 
@@ -19,19 +19,7 @@ export function AppLayout() {
 
 function TopBar() {
   const { data: me } = useSuspenseQuery(meQuery);
-  const queryClient = useQueryClient();
-  const router = useRouter();
-
-  const logOut = useMutation({
-    mutationFn: api.logOut,
-    // Whatever the server says (even "already logged out"), forget everything
-    // this browser holds about the session and its data.
-    // Leave the signed-in pages first so nothing re-asks for the data.
-    onSettled: async () => {
-      await router.navigate({ to: '/login' });
-      queryClient.clear();
-    },
-  });
+  const logOut = useLogOut();
 
   return (
     <header className="topbar">
@@ -44,6 +32,10 @@ function TopBar() {
           <span className="topbar-email" data-testid="user-email">
             {me.user.email}
           </span>
+          <nav className="topbar-nav" aria-label="Your account">
+            <Link to="/account/security">Account security</Link>
+            <Link to="/account/logins">Login history</Link>
+          </nav>
           <BusyButton
             type="button"
             variant="secondary"

@@ -1,9 +1,10 @@
-import type { ButtonHTMLAttributes } from 'react';
+import type { ButtonHTMLAttributes, Ref } from 'react';
 
 type Props = ButtonHTMLAttributes<HTMLButtonElement> & {
   busy: boolean;
   busyLabel: string;
   variant?: 'primary' | 'secondary' | 'danger';
+  ref?: Ref<HTMLButtonElement>;
 };
 
 /** A button that is disabled and says what it is doing while a request runs. */

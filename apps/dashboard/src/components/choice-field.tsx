@@ -43,24 +43,30 @@ export type Choice<T extends string> = { value: T; label: string; hint?: string 
 
 type SelectFieldProps<T extends string> = {
   label: string;
+  /** Keeps the label for screen readers only (e.g. in a table row that a column heading names). */
+  hideLabel?: boolean;
   hint?: ReactNode;
   value: T;
   choices: readonly Choice<T>[];
   onChange: (value: T) => void;
   name?: string;
+  disabled?: boolean;
 };
 
 /** A labelled drop-down; `choices` are the only values it can produce. */
-export function SelectField<T extends string>({ label, hint, value, choices, onChange, name }: SelectFieldProps<T>) {
+export function SelectField<T extends string>({ label, hideLabel = false, hint, value, choices, onChange, name, disabled }: SelectFieldProps<T>) {
   const id = useId();
   const hintId = hint === undefined ? undefined : `${id}-hint`;
   return (
     <div className="field">
-      <label htmlFor={id}>{label}</label>
+      <label htmlFor={id} className={hideLabel ? 'visually-hidden' : undefined}>
+        {label}
+      </label>
       <select
         id={id}
         name={name}
         value={value}
+        disabled={disabled}
         aria-describedby={hintId}
         onChange={(e) => {
           const choice = choices.find((c) => c.value === e.target.value);

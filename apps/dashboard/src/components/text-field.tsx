@@ -3,6 +3,7 @@ import {
   type ChangeEvent,
   type InputHTMLAttributes,
   type ReactNode,
+  type Ref,
   type TextareaHTMLAttributes,
 } from 'react';
 
@@ -21,7 +22,11 @@ type Native<Attributes> = Omit<Attributes, 'id' | 'value' | 'onChange' | 'aria-d
   name: string;
 };
 
-export type TextFieldProps = FieldProps & Native<InputHTMLAttributes<HTMLInputElement>>;
+export type TextFieldProps = FieldProps &
+  Native<InputHTMLAttributes<HTMLInputElement>> & {
+    /** The input itself, e.g. to focus it again after a refused code. */
+    ref?: Ref<HTMLInputElement>;
+  };
 export type TextAreaFieldProps = FieldProps & Native<TextareaHTMLAttributes<HTMLTextAreaElement>>;
 
 /** A labelled single-line input. */

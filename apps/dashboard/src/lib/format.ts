@@ -1,4 +1,4 @@
-import type { FeedbackStatus } from '../api/types';
+import type { FeedbackStatus, LoginMethod, LoginResult, OrgRole } from '../api/types';
 
 const dateTime = new Intl.DateTimeFormat(undefined, {
   dateStyle: 'medium',
@@ -48,3 +48,25 @@ export function formatHostCsp(csp: Record<string, string[]>): string {
     .map(([directive, sources]) => `${directive} ${sources.join(' ')}`)
     .join('; ');
 }
+
+export const LOGIN_METHOD_LABELS: Record<LoginMethod, string> = {
+  password: 'Password',
+  totp: 'Authenticator app',
+  webauthn: 'Passkey',
+  recovery: 'Recovery code',
+  reset: 'Password reset',
+  invite: 'Invitation',
+};
+
+export const LOGIN_RESULT_LABELS: Record<LoginResult, string> = {
+  success: 'Succeeded',
+  failure: 'Failed',
+  blocked: 'Blocked',
+};
+
+export const ROLE_LABELS: Record<OrgRole, string> = {
+  owner: 'Owner',
+  admin: 'Admin',
+  member: 'Member',
+  viewer: 'Viewer',
+};

@@ -6,6 +6,7 @@ import { meQuery, projectsQuery, queryKeys } from '../api/queries';
 import type { Membership, Project } from '../api/types';
 import { BusyButton } from '../components/busy-button';
 import { ErrorNotice } from '../components/error-notice';
+import { OrgNav } from '../components/section-nav';
 import { SnippetBox } from '../components/snippet-box';
 import { TextAreaField, TextField } from '../components/text-field';
 import { formatDateTime, parseDomains } from '../lib/format';
@@ -42,6 +43,7 @@ export function HomePage() {
           onSelect={(id) => void navigate({ search: { org: id } })}
         />
       </div>
+      <OrgNav orgId={org.id} current="projects" />
       <ProjectList org={org} />
       <NewProject org={org} />
     </>

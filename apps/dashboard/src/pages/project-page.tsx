@@ -7,6 +7,7 @@ import { FEEDBACK_STATUSES, type FeedbackStatus, type FeedbackSummary, type Proj
 import { BusyButton } from '../components/busy-button';
 import { BackToProjects } from '../components/crumbs';
 import { ErrorNotice } from '../components/error-notice';
+import { LoadMore } from '../components/load-more';
 import { Rating } from '../components/rating';
 import { ScreenshotIcon } from '../components/screenshot-icon';
 import { StatusBadge } from '../components/status-badge';
@@ -202,7 +203,6 @@ function Inbox({ orgId, projectId }: { orgId: string; projectId: string }) {
   });
 
   const items = feedback.data?.pages.flatMap((page) => page.items) ?? [];
-  const loadMoreError = feedback.isFetchNextPageError ? feedback.error : null;
 
   return (
     <section className="inbox" aria-labelledby="inbox-title">
@@ -248,20 +248,7 @@ function Inbox({ orgId, projectId }: { orgId: string; projectId: string }) {
               <FeedbackRow key={item.id} orgId={orgId} item={item} />
             ))}
           </ul>
-          {feedback.hasNextPage && (
-            <div className="load-more">
-              <BusyButton
-                type="button"
-                variant="secondary"
-                busy={feedback.isFetchingNextPage}
-                busyLabel="Loading…"
-                onClick={() => void feedback.fetchNextPage()}
-              >
-                Load more
-              </BusyButton>
-            </div>
-          )}
-          <ErrorNotice error={loadMoreError} />
+          <LoadMore query={feedback} />
         </>
       )}
     </section>

@@ -6,27 +6,13 @@ import { setupQuery } from '../api/queries';
 import { AuthPage } from '../components/auth-page';
 import { BusyButton } from '../components/busy-button';
 import { ErrorNotice } from '../components/error-notice';
+import { NewPasswordField } from '../components/new-password-field';
 import { TextField } from '../components/text-field';
-import { takeSetupTokenFromUrl } from '../lib/setup-token';
+import { useFragmentToken } from '../lib/fragment-token';
 import { usePageTitle } from '../lib/use-page-title';
 
-export const PASSWORD_MIN = 12;
-export const PASSWORD_MAX = 128;
-
-/**
- * The token is kept in memory only. It is taken from the fragment on the
- * first render (which also removes it from the address bar); React may call
- * a state initializer twice, so later calls reuse what was taken.
- */
-let rememberedToken: string | null = null;
-function takeToken(): string | null {
-  const fresh = takeSetupTokenFromUrl();
-  if (fresh !== null) rememberedToken = fresh;
-  return rememberedToken;
-}
-
 export function SetupPage() {
-  const [linkToken] = useState(takeToken);
+  const [linkToken, forgetLinkToken] = useFragmentToken();
   const setup = useQuery(setupQuery);
   usePageTitle('Set up');
 
@@ -37,7 +23,7 @@ export function SetupPage() {
       ) : setup.isError ? (
         <ErrorNotice error={setup.error} />
       ) : setup.data.required ? (
-        <SetupForm linkToken={linkToken} />
+        <SetupForm linkToken={linkToken} onDone={forgetLinkToken} />
       ) : (
         <AlreadySetUp />
       )}
@@ -59,7 +45,7 @@ function AlreadySetUp() {
   );
 }
 
-function SetupForm({ linkToken }: { linkToken: string | null }) {
+function SetupForm({ linkToken, onDone }: { linkToken: string | null; onDone: () => void }) {
   const router = useRouter();
   const queryClient = useQueryClient();
   const [token, setToken] = useState(linkToken ?? '');
@@ -71,7 +57,7 @@ function SetupForm({ linkToken }: { linkToken: string | null }) {
   const complete = useMutation({
     mutationFn: () => api.completeSetup({ token, email, password, name, organization }),
     onSuccess: async () => {
-      rememberedToken = null;
+      onDone();
       queryClient.clear();
       await router.navigate({ to: '/' });
     },
@@ -82,7 +68,6 @@ function SetupForm({ linkToken }: { linkToken: string | null }) {
     complete.mutate();
   }
 
-  const passwordLength = Array.from(password).length;
   if (isApiError(complete.error, 'setup_done')) return <AlreadySetUp />;
   // A link token that the server refused can be corrected by hand.
   const isTokenFieldShown = linkToken === null || isApiError(complete.error, 'setup_token_invalid');
@@ -132,26 +117,7 @@ function SetupForm({ linkToken }: { linkToken: string | null }) {
           value={email}
           onChange={setEmail}
         />
-        <TextField
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          required
-          minLength={PASSWORD_MIN}
-          maxLength={PASSWORD_MAX}
-          value={password}
-          onChange={setPassword}
-          hint={
-            <>
-              {PASSWORD_MIN}–{PASSWORD_MAX} characters. A long passphrase is best; common passwords
-              are refused.
-              {passwordLength > 0 && passwordLength < PASSWORD_MIN && (
-                <> ({PASSWORD_MIN - passwordLength} more needed)</>
-              )}
-            </>
-          }
-        />
+        <NewPasswordField value={password} onChange={setPassword} />
         <TextField
           label="Organization"
           name="organization"

@@ -6,6 +6,7 @@ import type { Project } from '../../api/types';
 import { BusyButton } from '../../components/busy-button';
 import { CopyButton } from '../../components/copy-button';
 import { ErrorNotice } from '../../components/error-notice';
+import { RevealBox } from '../../components/reveal-box';
 import { SnippetBox } from '../../components/snippet-box';
 import { formatHostCsp } from '../../lib/format';
 
@@ -104,7 +105,17 @@ export function IdentitySecretPanel({ orgId, project }: { orgId: string; project
         <strong>verified</strong>.
       </p>
 
-      {secret !== undefined && <SecretReveal secret={secret} onHide={() => create.reset()} />}
+      {secret !== undefined && (
+        <RevealBox
+          label="Identity secret"
+          value={secret}
+          testId="identity-secret"
+          copyLabel="Copy secret"
+          note="Copy it now and keep it on your server (for example in an environment variable). It will not be shown again."
+          doneLabel="I have stored it"
+          onDone={() => create.reset()}
+        />
+      )}
 
       {isConfirming ? (
         <div className="confirm" role="group" aria-labelledby="identity-confirm">
@@ -162,38 +173,5 @@ export function IdentitySecretPanel({ orgId, project }: { orgId: string; project
         </p>
       </div>
     </section>
-  );
-}
-
-function SecretReveal({ secret, onHide }: { secret: string; onHide: () => void }) {
-  const id = useId();
-  return (
-    <div className="secret-reveal">
-      <div className="field">
-        <label htmlFor={id}>Identity secret</label>
-        <div className="secret-row">
-          <input
-            id={id}
-            type="text"
-            readOnly
-            value={secret}
-            spellCheck={false}
-            autoComplete="off"
-            className="mono"
-            data-testid="identity-secret"
-            aria-describedby={`${id}-warning`}
-            autoFocus
-            onFocus={(e) => e.target.select()}
-          />
-          <CopyButton text={secret} label="Copy secret" />
-        </div>
-      </div>
-      <p className="notice notice-warning" id={`${id}-warning`} role="alert">
-        Copy it now and keep it on your server (for example in an environment variable). It will not be shown again.
-      </p>
-      <button type="button" className="button button-secondary button-small" onClick={onHide}>
-        I have stored it
-      </button>
-    </div>
   );
 }
