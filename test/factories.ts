@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 import { withTenant } from '../apps/server/src/db/tenant.js';
 import { addMember, newOrganizationId, type Role } from '../apps/server/src/orgs/service.js';
 import { createProject, updateProject, withDefaults, type Project } from '../apps/server/src/projects/service.js';
@@ -63,6 +64,25 @@ export const RICH_SETTINGS: Partial<WidgetSettings> = {
 export function submit(server: TestServer, key: string, body: unknown, origin = 'https://example.com', headers: Record<string, string> = {}) {
   return server.rawRequest('POST', `/api/widget/v1/projects/${key}/feedback`, { body, headers: { origin, ...headers } });
 }
+
+/**
+ * One feedback row sent through the widget, with a screenshot attached (the
+ * project must allow screenshots and example.com). Returns the feedback id.
+ */
+export async function feedbackWithScreenshot(server: TestServer, p: Project, message = 'with a picture'): Promise<string> {
+  const image = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3366cc' } }).png().toBuffer();
+  const shot = await server.rawRequest('POST', `/api/widget/v1/projects/${p.key}/screenshots`, {
+    raw: image as unknown as string,
+    headers: { origin: 'https://example.com', 'content-type': 'image/png' },
+  });
+  if (shot.status !== 201) throw new Error(`screenshot upload: ${shot.status} ${shot.text}`);
+  const sent = await submit(server, p.key, { message, screenshotId: shot.body.id });
+  if (sent.status !== 201) throw new Error(`feedback: ${sent.status} ${sent.text}`);
+  return sent.body.id as string;
+}
+
+/** Widget settings that accept screenshots. */
+export const SCREENSHOTS_ON: Partial<WidgetSettings> = { screenshot: { enabled: true, mode: 'dom' } };
 
 export async function countRows(server: TestServer, table: string): Promise<number> {
   const { rows } = await server.db.superuser.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
