@@ -123,10 +123,15 @@ export async function lookupInvite(ctx: Context, token: string) {
   return { organization: { name: invite.org_name }, email: invite.email, role: invite.role, hasAccount: (await accountOf(ctx, invite.email)) !== null };
 }
 
-/** Spends the token and adds the membership in the caller's transaction; a second use finds nothing to spend. */
-async function join(tx: Tx, invite: TokenInvite, user: User, now: Date): Promise<void> {
+/**
+ * Spends the token, then makes (or takes) the user and adds the membership,
+ * all in the caller's transaction. The token goes first: a second acceptance
+ * waits on its row and then finds nothing to spend.
+ */
+async function join(tx: Tx, invite: TokenInvite, now: Date, userFor: () => Promise<User>): Promise<User> {
   const spent = await tx.query(`UPDATE invites SET accepted_at = $2 WHERE id = $1 AND ${PENDING}`, [invite.id, now]);
   if (spent.rowCount !== 1) throw new AppError('token_invalid', 'This invitation link is not valid: it was used, revoked or has expired. Ask for a new one.');
+  const user = await userFor();
   // Already a member (another invite won the race): the role stays as it is.
   await tx.query(
     'INSERT INTO memberships (org_id, user_id, role, project_ids, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
@@ -134,6 +139,7 @@ async function join(tx: Tx, invite: TokenInvite, user: User, now: Date): Promise
   );
   const actor = { type: 'user' as const, id: user.id, label: user.email };
   await recordAuditEvent(tx, invite.org_id, actor, { action: 'member.joined', target: { type: 'user', id: user.id }, data: { role: invite.role, invite: invite.id } }, now);
+  return user;
 }
 
 export type Acceptance = { token: string; name?: string; password?: string };
@@ -154,16 +160,12 @@ export async function acceptInvite(ctx: Context, input: Acceptance, session: Ses
   if (!account) {
     if (input.name === undefined || input.password === undefined) throw new AppError('validation_failed', 'Choose a name and a password to create your account.');
     const { name, password } = input;
-    const user = await withTenant(pool, invite.org_id, async (tx) => {
-      const created = await createUser(tx, { email: invite.email, name, password }, now);
-      await join(tx, invite, created, now);
-      return created;
-    });
+    const user = await withTenant(pool, invite.org_id, (tx) => join(tx, invite, now, () => createUser(tx, { email: invite.email, name, password }, now)));
     result = await startSession(ctx, user, client);
   } else {
     if (!session || session.userId !== account.id) throw new AppError('unauthenticated', `Log in as ${invite.email} to accept this invitation.`);
     if (session.stage === 'mfa') throw new AppError('mfa_required', 'Finish signing in with your second factor.');
-    await withTenant(pool, invite.org_id, (tx) => join(tx, invite, account, now));
+    await withTenant(pool, invite.org_id, (tx) => join(tx, invite, now, async () => account));
     const methods = await mfaMethods(pool, account.id);
     const stage = methods.length === 0 && (await mfaRequiredFor(pool, account.id)) ? 'enroll' : 'done';
     const token = await replaceSession(pool, session, { stage, policy: await sessionPolicyFor(pool, ctx.config, account.id) }, now);
