@@ -1,6 +1,145 @@
+import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../context.js';
+import { DateTime, OneOf, Text, UserSchema, Uuid } from '../http/schemas.js';
+import { actorOf, sessionOf } from './access.js';
+import { endOtherSessions, endSession, listSessions } from './account-sessions.js';
+import { exportOrgLogins, listOrgLogins, listOwnLogins } from './login-log.js';
+import { requestPasswordReset, resetPassword } from './password-reset.js';
+import { clientOf } from './routes.js';
+import { changePassword } from './service.js';
+import { clearSessionCookie } from './session-cookie.js';
 
-export function accountRoutes(_ctx: Context) {
-  return async (_app: FastifyInstance) => {};
+// Long enough for any password the policy accepts (128 code points, up to 4
+// UTF-16 units each) so the policy, not the schema, explains a refusal.
+const Password = Text({ minLength: 1, maxLength: 1024 });
+
+const METHODS = ['password', 'totp', 'webauthn', 'recovery', 'reset', 'invite'] as const;
+const RESULTS = ['success', 'failure', 'blocked'] as const;
+
+const attemptProperties = {
+  id: Type.String(),
+  at: DateTime,
+  email: Type.String(),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  method: OneOf(METHODS),
+  result: OneOf(RESULTS),
+  reason: Type.Union([Type.String(), Type.Null()]),
+};
+const Next = Type.Union([Type.String(), Type.Null()]);
+/** The id of the last attempt of the page before (`next`). */
+const Cursor = Text({ maxLength: 19, pattern: '^[0-9]{1,19}$' });
+
+const filterProperties = {
+  result: Type.Optional(OneOf(RESULTS)),
+  method: Type.Optional(OneOf(METHODS)),
+  userId: Type.Optional(Uuid),
+  from: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+  to: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
+};
+const OrgParams = Type.Object({ orgId: Uuid });
+
+/** The signed-in user's password, sessions and login history; password reset; an organization's login history. */
+export function accountRoutes(ctx: Context) {
+  return async (app: FastifyInstance) => {
+    const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    // Sessions, IP addresses and login histories are personal data (ASVS 14.3).
+    app.addHook('onSend', async (_request, reply) => {
+      reply.header('cache-control', 'no-store');
+    });
+
+    typed.post(
+      '/api/v1/me/password',
+      { config: { access: 'session' }, schema: { body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }) } },
+      async (request, reply) => {
+        await changePassword(ctx, sessionOf(request), request.body.currentPassword, request.body.newPassword, clientOf(request));
+        return reply.code(204).send();
+      },
+    );
+
+    typed.post(
+      '/api/v1/auth/password/forgot',
+      { config: { access: 'public' }, schema: { body: Type.Object({ email: Text({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }), response: { 202: Type.Object({}) } } },
+      async (request, reply) => {
+        await requestPasswordReset(ctx, request.body.email);
+        return reply.code(202).send({});
+      },
+    );
+
+    typed.post(
+      '/api/v1/auth/password/reset',
+      { config: { access: 'public' }, schema: { body: Type.Object({ token: Text({ minLength: 1, maxLength: 100 }), password: Password }, { additionalProperties: false }) } },
+      async (request, reply) => {
+        await resetPassword(ctx, request.body.token, request.body.password, clientOf(request));
+        return reply.code(204).send();
+      },
+    );
+
+    typed.get(
+      '/api/v1/me/sessions',
+      {
+        config: { access: 'session' },
+        schema: {
+          response: {
+            200: Type.Object({
+              items: Type.Array(
+                Type.Object({ id: Type.String(), current: Type.Boolean(), device: Type.String(), ip: Type.Union([Type.String(), Type.Null()]), createdAt: DateTime, lastSeenAt: DateTime }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => ({ items: await listSessions(ctx, sessionOf(request)) }),
+    );
+
+    typed.delete('/api/v1/me/sessions/:sessionId', { config: { access: 'session' }, schema: { params: Type.Object({ sessionId: Uuid }) } }, async (request, reply) => {
+      const session = sessionOf(request);
+      await endSession(ctx, session, request.params.sessionId, actorOf(request));
+      if (request.params.sessionId === session.publicId) clearSessionCookie(reply);
+      return reply.code(204).send();
+    });
+
+    typed.delete('/api/v1/me/sessions', { config: { access: 'session' } }, async (request, reply) => {
+      await endOtherSessions(ctx, sessionOf(request), actorOf(request));
+      return reply.code(204).send();
+    });
+
+    typed.get(
+      '/api/v1/me/logins',
+      {
+        config: { access: 'session' },
+        schema: { querystring: Type.Object({ before: Type.Optional(Cursor) }, { additionalProperties: false }), response: { 200: Type.Object({ items: Type.Array(Type.Object(attemptProperties)), next: Next }) } },
+      },
+      async (request) => listOwnLogins(ctx.db.app, sessionOf(request).userId, request.query.before),
+    );
+
+    typed.get(
+      '/api/v1/orgs/:orgId/logins',
+      {
+        config: { access: { permission: 'audit.read' } },
+        schema: {
+          params: OrgParams,
+          querystring: Type.Object({ ...filterProperties, before: Type.Optional(Cursor) }, { additionalProperties: false }),
+          response: { 200: Type.Object({ items: Type.Array(Type.Object({ ...attemptProperties, user: Type.Union([UserSchema, Type.Null()]) })), next: Next }) },
+        },
+      },
+      async (request) => {
+        const { before, ...filters } = request.query;
+        return listOrgLogins(ctx.db.app, request.params.orgId, filters, before);
+      },
+    );
+
+    typed.get(
+      '/api/v1/orgs/:orgId/logins.csv',
+      { config: { access: { permission: 'audit.read' }, reauth: true }, schema: { params: OrgParams, querystring: Type.Object(filterProperties, { additionalProperties: false }) } },
+      async (request, reply) => {
+        const { csv, filename } = await exportOrgLogins(ctx, request.params.orgId, request.query, actorOf(request));
+        return reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${filename}"`)
+          .send(csv);
+      },
+    );
+  };
 }

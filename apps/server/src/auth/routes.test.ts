@@ -19,7 +19,7 @@ describe('POST /api/v1/auth/login', () => {
     const reply = await login(owner.email, PASSWORD);
     expect(reply.status).toBe(200);
     expect(reply.body).toEqual({ user: { id: owner.userId, email: owner.email, name: 'Owner' }, stage: 'done', methods: [] });
-    const cookie = reply.headers.getSetCookie()[0]!;
+    const cookie = reply.headers.getSetCookie().find((c) => c.startsWith('__Host-parley_session='))!;
     expect(cookie).toMatch(/^__Host-parley_session=[A-Za-z0-9_-]{43};/);
     expect(cookie).toMatch(/; Path=\//);
     expect(cookie).toMatch(/; HttpOnly/);

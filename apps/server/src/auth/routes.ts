@@ -5,6 +5,7 @@ import { OneOf, Text, UserSchema } from '../http/schemas.js';
 import { mfaMethods } from '../mfa/methods.js';
 import { listMemberships } from '../orgs/service.js';
 import { currentSession, sessionOf } from './access.js';
+import { recognizeDevice } from './devices.js';
 import { permissionMatrix } from './permissions.js';
 import { logIn, type LoginResult } from './service.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
@@ -45,7 +46,9 @@ export function authRoutes(ctx: Context) {
 
     typed.post('/api/v1/auth/login', { config: { access: 'public' }, schema: { body: Credentials, response: { 200: LoginAnswer } } }, async (request, reply) => {
       const result = await logIn(ctx, request.body.email, request.body.password, clientOf(request));
-      return sendLogin(ctx, request, reply, result);
+      const answer = await sendLogin(ctx, request, reply, result);
+      await recognizeDevice(ctx, request, reply, result.user);
+      return answer;
     });
 
     typed.post('/api/v1/auth/logout', { config: { access: 'any-session' } }, async (request, reply) => {

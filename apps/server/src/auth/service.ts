@@ -1,43 +1,102 @@
 import type pg from 'pg';
 import { recordAuditEvent, type Actor, type AuditEvent } from '../audit/service.js';
 import type { Context } from '../context.js';
-import { withTenant, withUser } from '../db/tenant.js';
+import { withoutTenant, withTenant, withUser } from '../db/tenant.js';
 import { AppError } from '../errors.js';
+import { queueMail } from '../mail/mailer.js';
 import { mfaMethods, mfaRequiredFor, type MfaMethod } from '../mfa/methods.js';
-import { normalizeEmail, type User } from '../users/service.js';
-import { assertAttemptAllowed, recordAttempt, type Attempt, type AttemptClient } from './attempts.js';
-import { verifyPassword } from './passwords.js';
-import { createSession, sessionPolicyFor, type SessionStage } from './sessions.js';
+import { normalizeEmail, setPassword, type User } from '../users/service.js';
+import { ACCOUNT_LOCK_MS, assertAttemptAllowed, recordAttempt, type Attempt, type AttemptClient } from './attempts.js';
+import { accountLockedMail, passwordChangedMail } from './notices.js';
+import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
+import { createSession, endUserSessions, sessionPolicyFor, type Session, type SessionStage } from './sessions.js';
 
 export type LoginResult = { user: User; stage: SessionStage; methods: MfaMethod[]; token: string };
 
+type Account = User & { passwordHash: string | null };
+
+async function findAccount(pool: pg.Pool, where: 'email' | 'id', value: string): Promise<Account | undefined> {
+  const { rows } = await pool.query<{ id: string; email: string; name: string; password_hash: string | null }>(
+    `SELECT id, email, name, password_hash FROM users WHERE ${where === 'email' ? 'email' : 'id'} = $1`,
+    [value],
+  );
+  const row = rows[0];
+  return row && { id: row.id, email: row.email, name: row.name, passwordHash: row.password_hash };
+}
+
+const userActor = (user: User, client: AttemptClient): Actor => ({ type: 'user', id: user.id, label: user.email, ip: client.ip });
+
 /**
- * E-mail and password, the first step of every login. Limits are checked
- * before the hash is computed; an unknown e-mail gets the same answer at the
- * same cost as a wrong password (a dummy hash is verified). With MFA the
- * session starts in stage 'mfa'; when an organization requires MFA the user
- * has not set up, in stage 'enroll'.
+ * Checks a password under the brute-force limits: refused before any hash is
+ * computed while the account or IP is locked; an unknown e-mail costs the
+ * same as a wrong password (a dummy hash is verified). A failure is logged,
+ * audited and may lock the account, which its owner is told by mail.
+ */
+async function checkPassword(ctx: Context, email: string, account: Account | undefined, password: string, client: AttemptClient): Promise<boolean> {
+  const pool = ctx.db.app;
+  const now = ctx.clock.now();
+  const attempt: Attempt = { email, userId: account?.id ?? null, method: 'password', client };
+  await assertAttemptAllowed(pool, attempt, now);
+  const ok = await verifyPassword(account?.passwordHash ?? null, password);
+  const { locked } = await recordAttempt(pool, attempt, ok ? 'success' : 'failure', ok ? null : account ? 'wrong_password' : 'unknown_account', now);
+  if (account && !ok) {
+    await auditForUser(pool, account.id, userActor(account, client), { action: 'login.failed', target: { type: 'user', id: account.id }, data: { method: 'password' } }, now);
+    if (locked) await lockedAccount(ctx, account, userActor(account, client));
+  }
+  return ok;
+}
+
+/**
+ * A failure just locked the account (ACCOUNT_LOCK_MS): audited, and its owner
+ * is told by mail. For every check that counts towards the lock (password,
+ * second factors); only called for accounts that exist.
+ */
+export async function lockedAccount(ctx: Context, user: User, actor: Actor): Promise<void> {
+  const now = ctx.clock.now();
+  await auditForUser(ctx.db.app, user.id, actor, { action: 'account.locked', target: { type: 'user', id: user.id } }, now);
+  await queueMail(ctx.db.app, ctx.keyring, accountLockedMail(user.email, new Date(now.getTime() + ACCOUNT_LOCK_MS)), now);
+}
+
+/**
+ * E-mail and password, the first step of every login. With MFA the session
+ * starts in stage 'mfa'; when an organization requires MFA the user has not
+ * set up, in stage 'enroll'. A hash made with weaker parameters than today's
+ * is replaced while the password is at hand.
  */
 export async function logIn(ctx: Context, email: string, password: string, client: AttemptClient): Promise<LoginResult> {
   const pool = ctx.db.app;
-  const now = ctx.clock.now();
   const normalized = normalizeEmail(email);
-  const { rows } = await pool.query<{ id: string; email: string; name: string; password_hash: string | null }>(
-    'SELECT id, email, name, password_hash FROM users WHERE email = $1',
-    [normalized],
-  );
-  const account = rows[0];
-  const attempt: Attempt = { email: normalized, userId: account?.id ?? null, method: 'password', client };
-  await assertAttemptAllowed(pool, attempt, now);
-  const ok = await verifyPassword(account?.password_hash ?? null, password);
-  const { locked } = await recordAttempt(pool, attempt, ok ? 'success' : 'failure', ok ? null : account ? 'wrong_password' : 'unknown_account', now);
-  if (account) {
-    const actor: Actor = { type: 'user', id: account.id, label: account.email, ip: client.ip };
-    await auditForUser(pool, account.id, actor, { action: ok ? 'login.succeeded' : 'login.failed', target: { type: 'user', id: account.id }, data: { method: 'password' } }, now);
-    if (locked) await auditForUser(pool, account.id, actor, { action: 'account.locked', target: { type: 'user', id: account.id } }, now);
-  }
+  const account = await findAccount(pool, 'email', normalized);
+  const ok = await checkPassword(ctx, normalized, account, password, client);
   if (!account || !ok) throw new AppError('invalid_credentials', 'The e-mail or password is not right.');
-  return startSession(ctx, { id: account.id, email: account.email, name: account.name }, client);
+  if (account.passwordHash && needsRehash(account.passwordHash)) {
+    // Only if unchanged meanwhile: a concurrent password change wins.
+    await pool.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [account.id, account.passwordHash, await hashPassword(password)]);
+  }
+  const user = { id: account.id, email: account.email, name: account.name };
+  await auditForUser(pool, user.id, userActor(user, client), { action: 'login.succeeded', target: { type: 'user', id: user.id }, data: { method: 'password' } }, ctx.clock.now());
+  return startSession(ctx, user, client);
+}
+
+/**
+ * A signed-in user sets a new password. The current one is the
+ * re-authentication, checked under the same limits as a login (a wrong one
+ * counts as a failed attempt). The user's other sessions end.
+ */
+export async function changePassword(ctx: Context, session: Session, currentPassword: string, newPassword: string, client: AttemptClient): Promise<void> {
+  const pool = ctx.db.app;
+  const account = await findAccount(pool, 'id', session.userId);
+  if (!account || !(await checkPassword(ctx, account.email, account, currentPassword, client))) {
+    throw new AppError('invalid_credentials', 'The current password is not right.');
+  }
+  const user = { id: account.id, email: account.email, name: account.name };
+  const now = ctx.clock.now();
+  const ended = await withoutTenant(pool, async (tx) => {
+    await setPassword(tx, user, newPassword);
+    await queueMail(tx, ctx.keyring, passwordChangedMail(user.email, 'changed', now), now);
+    return endUserSessions(tx, user.id, session.hash);
+  });
+  await auditForUser(pool, user.id, userActor(user, client), { action: 'password.changed', target: { type: 'user', id: user.id }, data: { sessionsEnded: ended } }, now);
 }
 
 /** A new session after a verified first step (password, invite, setup): stage from the user's factors and organizations. */

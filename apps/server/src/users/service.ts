@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
 import type { Tx } from '../db/tenant.js';
 import { AppError } from '../errors.js';
 import { checkPasswordPolicy, hashPassword } from '../auth/passwords.js';
@@ -14,7 +15,7 @@ export type NewUser = { email: string; name: string; password: string };
 
 /** Inserts a user; the caller's transaction decides what else happens with it. */
 export async function createUser(tx: Tx, input: NewUser, now: Date): Promise<User> {
-  checkPasswordPolicy(input.password);
+  checkPasswordPolicy(input.password, input);
   const user = { id: randomUUID(), email: normalizeEmail(input.email), name: input.name.trim() };
   const passwordHash = await hashPassword(input.password);
   const { rowCount } = await tx.query(
@@ -23,6 +24,12 @@ export async function createUser(tx: Tx, input: NewUser, now: Date): Promise<Use
   );
   if (rowCount === 0) throw new AppError('conflict', 'An account with this e-mail already exists.');
   return user;
+}
+
+/** Applies the password policy for this user, then stores the new hash. */
+export async function setPassword(db: Tx | pg.Pool, user: User, password: string): Promise<void> {
+  checkPasswordPolicy(password, user);
+  await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, await hashPassword(password)]);
 }
 
 export async function countUsers(tx: Tx): Promise<number> {
