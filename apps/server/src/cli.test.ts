@@ -1,5 +1,7 @@
+import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../test/cli.js';
+import { ownerAccount, PASSWORD } from '../../../test/factories.js';
 import { TEST_APP_ROLE } from '../../../test/database.js';
 import { startTestServer, type TestServer } from '../../../test/server.js';
 import { widgetSnippet } from './widget/assets.js';
@@ -72,6 +74,41 @@ describe('parley projects create', () => {
     [['projects', 'create', '--org', 'No Such Org', '--name', 'X', '--domain', 'example.com'], /No organization is named "No Such Org"/],
     [['projects', 'create', '--org', 'Acme Ltd', '--name', 'X'], /at least one --domain/],
     [['projects', 'create', '--org', 'Acme Ltd', '--name', 'X', '--domain', '*.com'], /not \*\.com/],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const result = await runCli(args, env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('parley users reset-mfa', () => {
+  it('removes every factor of a user who lost them, ends their sessions and audits it', async () => {
+    const owner = await ownerAccount(server);
+    const { body } = await server.request('POST', '/api/v1/me/mfa/totp', { cookie: owner.cookie });
+    const code = await generate({ secret: body.secret, epoch: Math.floor(server.clock.now().getTime() / 1000) });
+    expect((await server.request('POST', '/api/v1/me/mfa/totp/confirm', { cookie: owner.cookie, body: { code } })).status).toBe(200);
+
+    const result = await runCli(['users', 'reset-mfa', '--email', owner.email.toUpperCase()], env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `reset MFA of ${owner.email}: removed the authenticator app, 0 passkey(s), 10 unused recovery code(s); ended 1 session(s)\n` +
+        'The user signs in with the password and sets up a second factor again; they were told by e-mail.\n',
+    );
+    for (const table of ['totp_credentials', 'webauthn_credentials', 'recovery_codes', 'sessions']) {
+      const { rowCount } = await server.db.superuser.query(`SELECT 1 FROM ${table} WHERE user_id = $1`, [owner.userId]);
+      expect(rowCount, table).toBe(0);
+    }
+    expect((await server.request('GET', '/api/v1/me', { cookie: owner.cookie })).status).toBe(401);
+    const { rows } = await server.db.superuser.query(`SELECT actor_type, actor_label, data FROM audit_events WHERE org_id = $1 AND action = 'mfa.reset'`, [owner.orgId]);
+    expect(rows).toEqual([{ actor_type: 'cli', actor_label: 'parley users reset-mfa', data: { totp: true, passkeys: 0, recoveryCodes: 10, sessions: 1 } }]);
+    const login = await server.request('POST', '/api/v1/auth/login', { body: { email: owner.email, password: PASSWORD } });
+    expect(login.body.stage).toBe('done');
+  });
+
+  it.each([
+    [['users', 'reset-mfa', '--email', 'nobody@example.test'], /No account has the e-mail "nobody@example.test"/],
+    [['users', 'reset-mfa'], /--email is required/],
   ])('refuses %j with exit code 2', async (args, message) => {
     const result = await runCli(args, env);
     expect(result.code).toBe(2);

@@ -4,6 +4,7 @@ import type { Context } from './context.js';
 import { currentMigration } from './db/migrate.js';
 import { withTenant } from './db/tenant.js';
 import { AppError } from './errors.js';
+import { resetMfa } from './mfa/service.js';
 import { findOrganizationIdByName, newOrganizationId } from './orgs/service.js';
 import { createProject } from './projects/service.js';
 import { widgetSnippet } from './widget/assets.js';
@@ -16,6 +17,9 @@ export const USAGE = `Usage: parley <command> [options]
   users create --email E --org NAME --password-stdin [--name NAME]
                               create a user as owner of NAME (created if new);
                               the password is read from standard input
+  users reset-mfa --email E   remove every second factor of a user who lost them
+                              (authenticator app, passkeys, recovery codes) and
+                              end all their sessions
   projects create --org NAME --name NAME --domain D [--domain D ...] [--json]
                               create a project and print its key and snippet
   audit verify                check every organization's audit hash chain
@@ -89,6 +93,19 @@ export const cliCommands: Record<string, Command> = {
         ),
       );
       out(`created ${user.email} as owner of "${org}"${existing ? '' : ' (new organization)'}`);
+      return 0;
+    },
+  },
+
+  'users reset-mfa': {
+    options: { email: { type: 'string' } },
+    handler: async (ctx, values) => {
+      const email = required(values, 'email');
+      const reset = await resetMfa(ctx, email, { type: 'cli', label: 'parley users reset-mfa' });
+      if (!reset) throw new CliError(`No account has the e-mail "${email}".`);
+      const { totp, passkeys, recoveryCodes, sessions } = reset.removed;
+      out(`reset MFA of ${reset.email}: removed ${totp ? 'the authenticator app' : 'no authenticator app'}, ${passkeys} passkey(s), ${recoveryCodes} unused recovery code(s); ended ${sessions} session(s)`);
+      out('The user signs in with the password and sets up a second factor again; they were told by e-mail.');
       return 0;
     },
   },

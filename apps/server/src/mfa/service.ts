@@ -8,6 +8,7 @@ import { endUserSessions, replaceSession, sessionPolicyFor, type Session } from 
 import type { Context } from '../context.js';
 import { withoutTenant, type Tx } from '../db/tenant.js';
 import { AppError } from '../errors.js';
+import { normalizeEmail } from '../users/service.js';
 import { queueMail } from '../mail/mailer.js';
 import { saveChallenge, takeChallenge } from './challenge.js';
 import { mfaMethods, mfaRequiredFor } from './methods.js';
@@ -222,19 +223,22 @@ export async function regenerateRecoveryCodes(ctx: Context, caller: Caller): Pro
   return codes;
 }
 
-export type MfaReset = { totp: boolean; passkeys: number; recoveryCodes: number; sessions: number };
+export type MfaReset = { email: string; removed: { totp: boolean; passkeys: number; recoveryCodes: number; sessions: number } };
 
 /**
  * For an operator, when a user lost every factor: removes them all and ends
  * every session. The user sets MFA up again at the next login (enrollment
- * when an organization requires it).
+ * when an organization requires it). Null when no account has the e-mail.
  */
-export async function resetMfa(ctx: Context, user: { id: string; email: string }, actor: Actor): Promise<MfaReset> {
+export async function resetMfa(ctx: Context, email: string, actor: Actor): Promise<MfaReset | null> {
   const pool = ctx.db.app;
   const now = ctx.clock.now();
-  const reset = await withFactorsLocked(pool, user.id, async (tx) => {
+  const { rows } = await pool.query<{ id: string; email: string }>('SELECT id, email FROM users WHERE email = $1', [normalizeEmail(email)]);
+  const user = rows[0];
+  if (!user) return null;
+  const removed = await withFactorsLocked(pool, user.id, async (tx) => {
     const passkeys = await tx.query('DELETE FROM webauthn_credentials WHERE user_id = $1', [user.id]);
-    const result: MfaReset = {
+    const result = {
       totp: await removeTotp(tx, user.id),
       passkeys: passkeys.rowCount ?? 0,
       recoveryCodes: await removeRecoveryCodes(tx, user.id),
@@ -243,6 +247,6 @@ export async function resetMfa(ctx: Context, user: { id: string; email: string }
     await queueMail(tx, ctx.keyring, factorRemovedMail(user.email, 'Every second factor (authenticator app, passkeys, recovery codes)', now), now);
     return result;
   });
-  await auditForUser(pool, user.id, actor, { action: 'mfa.reset', target: { type: 'user', id: user.id }, data: { ...reset } }, now);
-  return reset;
+  await auditForUser(pool, user.id, actor, { action: 'mfa.reset', target: { type: 'user', id: user.id }, data: removed }, now);
+  return { email: user.email, removed };
 }
