@@ -1,6 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../auth/access.js';
+import { actorOf, sessionOf } from '../auth/access.js';
 import type { Context } from '../context.js';
 import { Uuid } from '../http/schemas.js';
 import { getSecurityPolicy, setSecurityPolicy } from './security.js';
@@ -31,7 +31,7 @@ export function orgRoutes(ctx: Context) {
         config: { access: { permission: 'security.manage' }, reauth: true },
         schema: { params: OrgParams, body: Type.Object(Policy, { additionalProperties: false }), response: { 200: PolicyAnswer } },
       },
-      async (request) => setSecurityPolicy(ctx, request.params.orgId, request.body, actorOf(request)),
+      async (request) => setSecurityPolicy(ctx, request.params.orgId, sessionOf(request).userId, request.body, actorOf(request)),
     );
   };
 }

@@ -44,9 +44,10 @@ function checkRange(name: string, value: number, min: number, max: number, unit:
  * Changes the organization's policy and applies it to the sessions of every
  * member at once: timeouts become the strictest of all the user's
  * organizations (never longer than a session already had), and members
- * without a second factor are sent to enrollment while MFA is required.
+ * without a second factor are sent to enrollment while MFA is required
+ * (which only someone who has MFA may switch on).
  */
-export async function setSecurityPolicy(ctx: Context, orgId: string, policy: SecurityPolicy, actor: Actor) {
+export async function setSecurityPolicy(ctx: Context, orgId: string, userId: string, policy: SecurityPolicy, actor: Actor) {
   const { idleMinutesMax, absoluteHoursMax } = limitsOf(ctx.config);
   checkRange('sessionIdleMinutes', policy.sessionIdleMinutes, MIN_IDLE_MINUTES, idleMinutesMax, 'minutes');
   checkRange('sessionAbsoluteHours', policy.sessionAbsoluteHours, MIN_ABSOLUTE_HOURS, absoluteHoursMax, 'hours');
@@ -54,6 +55,10 @@ export async function setSecurityPolicy(ctx: Context, orgId: string, policy: Sec
   const members = await withTenant(ctx.db.app, orgId, async (tx) => {
     const { rows } = await tx.query<PolicyRow>('SELECT require_mfa, session_idle_minutes, session_absolute_hours FROM organizations WHERE id = $1 FOR UPDATE', [orgId]);
     const before = toPolicy(rows[0]!, ctx.config);
+    // Like GitHub: whoever requires MFA has it, or they would lock themselves into enrollment.
+    if (policy.requireMfa && !before.requireMfa && (await mfaMethods(tx, userId)).length === 0) {
+      throw new AppError('conflict', 'Set up two-factor authentication for your own account before requiring it.');
+    }
     await tx.query('UPDATE organizations SET require_mfa = $2, session_idle_minutes = $3, session_absolute_hours = $4 WHERE id = $1', [
       orgId, policy.requireMfa, policy.sessionIdleMinutes, policy.sessionAbsoluteHours,
     ]);
