@@ -44,7 +44,7 @@ export function TotpSetup({ onEnabled, startLabel = 'Set up an authenticator app
   const setup = start.data;
   if (setup === undefined) {
     return (
-      <div className="form">
+      <div className="stack">
         <BusyButton type="button" busy={start.isPending} busyLabel="Preparing…" onClick={() => start.mutate()}>
           {startLabel}
         </BusyButton>

@@ -114,7 +114,7 @@ function JoinWithAccount({ token, invite, onJoined }: StepProps) {
   if (me.isPending) return <p className="muted">Checking your session…</p>;
   if (isSignedInAsInvitee) {
     return (
-      <div className="form">
+      <div className="stack">
         <BusyButton type="button" busy={accept.isPending} busyLabel="Joining…" className="button-block" autoFocus onClick={() => accept.mutate({ token })}>
           Join {invite.organization.name}
         </BusyButton>
@@ -123,7 +123,7 @@ function JoinWithAccount({ token, invite, onJoined }: StepProps) {
     );
   }
   return (
-    <div className="form">
+    <div className="stack">
       <p>
         <strong>{invite.email}</strong> already has a Parley account. Log in with it to accept the invitation.
       </p>

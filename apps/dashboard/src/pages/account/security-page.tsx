@@ -75,14 +75,14 @@ function PasswordSection() {
         />
         <NewPasswordField label="New password" value={newPassword} onChange={setNewPassword} />
         <ErrorNotice error={change.error} />
-        <div className="form-actions">
-          <BusyButton busy={change.isPending} busyLabel="Changing…">
-            Change password
-          </BusyButton>
-        </div>
-        <p className="save-status" role="status">
-          {change.isSuccess ? 'Password changed. Your other sessions have been ended.' : ''}
-        </p>
+        <BusyButton busy={change.isPending} busyLabel="Changing…">
+          Change password
+        </BusyButton>
+        {change.isSuccess && (
+          <p className="save-status" role="status">
+            Password changed. Your other sessions have been ended.
+          </p>
+        )}
       </form>
     </section>
   );
@@ -199,7 +199,7 @@ function RecoveryCodesPart({ mfa, onNewCodes }: { mfa: MfaState; onNewCodes: (co
   }
   const { left } = mfa.recoveryCodes;
   return (
-    <>
+    <div className="stack">
       <p className={left <= 2 ? 'notice notice-warning' : undefined} data-testid="recovery-left">
         {left === 1 ? '1 unused code left.' : `${left} unused codes left.`}
         {left <= 2 && ' Make new ones before you run out.'}
@@ -214,7 +214,7 @@ function RecoveryCodesPart({ mfa, onNewCodes }: { mfa: MfaState; onNewCodes: (co
         }}
         confirm={{ question: 'Make 10 new recovery codes? The old ones stop working at once.', confirmLabel: 'Make new codes' }}
       />
-    </>
+    </div>
   );
 }
 
