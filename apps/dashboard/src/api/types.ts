@@ -25,7 +25,7 @@ export type SecondFactor = 'totp' | 'webauthn' | 'recovery';
 export type Me = {
   user: User;
   organizations: Membership[];
-  session: { stage: SessionStage; methods: SecondFactor[]; factorAt: string };
+  session: { stage: SessionStage; methods: SecondFactor[]; factorAt: string | null };
 };
 
 /** The answer of /auth/login, /auth/mfa/* and /invites/accept. */
@@ -110,7 +110,8 @@ export type Invite = {
   projectIds: string[] | null;
   createdAt: string;
   expiresAt: string;
-  invitedBy: { id: string; name: string };
+  /** null once the inviting account is gone. */
+  invitedBy: { id: string; name: string } | null;
 };
 
 export type InviteLookup = {

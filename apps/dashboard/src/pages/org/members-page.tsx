@@ -233,7 +233,7 @@ function PendingInvites({ orgId }: { orgId: string }) {
                 <td>{invite.email}</td>
                 <td>{ROLE_LABELS[invite.role] ?? invite.role}</td>
                 <td>{projectScopeText(invite.projectIds, projects.data?.items)}</td>
-                <td>{invite.invitedBy.name}</td>
+                <td>{invite.invitedBy?.name ?? '—'}</td>
                 <td className="nowrap">{formatDateTime(invite.expiresAt)}</td>
                 <td className="cell-actions">
                   <ActionButton
