@@ -42,6 +42,8 @@ export class SoftAuthenticator {
   readonly credentialId = randomBytes(32);
   /** The signature counter; a test may wind it back to play a cloned authenticator. */
   counter = 0;
+  /** Many platform passkeys (synced ones) keep no counter and always send 0. */
+  keepsCounter = true;
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
 
@@ -87,7 +89,7 @@ export class SoftAuthenticator {
 
   /** navigator.credentials.get: signs authenticator data and the client data's hash (ES256, DER). */
   authenticate(options: PublicKeyCredentialRequestOptionsJSON, override: { origin?: string } = {}): AuthenticationResponseJSON {
-    this.counter++;
+    if (this.keepsCounter) this.counter++;
     const authData = this.authenticatorData(options.rpId ?? new URL(this.origin).hostname, FLAG_UP | FLAG_UV);
     const clientDataJSON = this.clientData('webauthn.get', options.challenge, override.origin);
     const signature = createSign('sha256').update(Buffer.concat([authData, sha256(clientDataJSON)])).sign(this.privateKey);

@@ -72,6 +72,7 @@ describe('TOTP setup', () => {
     const owner = await ownerAccount(server);
     const reply = await post('/api/v1/me/mfa/totp', owner.cookie);
     expect(reply.status).toBe(200);
+    expect(reply.headers.get('cache-control')).toBe('no-store');
     expect(reply.body.secret).toMatch(/^[A-Z2-7]{32}$/);
     const url = new URL(reply.body.otpauthUrl);
     expect(url.protocol).toBe('otpauth:');
@@ -100,6 +101,7 @@ describe('TOTP setup', () => {
     const owner = await ownerAccount(server);
     const { secret, confirm } = await enrollTotp(owner.cookie);
     const codes: string[] = confirm.body.recoveryCodes;
+    expect(confirm.headers.get('cache-control')).toBe('no-store');
     expect(codes).toHaveLength(10);
     for (const code of codes) expect(code).toMatch(RECOVERY_CODE);
     expect(new Set(codes).size).toBe(10);
@@ -521,6 +523,18 @@ describe('passkeys', () => {
     const { rows } = await server.db.superuser.query<{ counter: string; last_used_at: Date | null }>('SELECT counter, last_used_at FROM webauthn_credentials WHERE id = $1', [authenticator.id]);
     expect(rows[0]).toEqual({ counter: '50', last_used_at: null });
     expect((await get('/api/v1/me', cookie)).body.session.stage).toBe('mfa');
+  });
+
+  it('accepts a passkey that keeps no counter (always 0) every time', async () => {
+    const owner = await ownerAccount(server);
+    const authenticator = new SoftAuthenticator(PUBLIC_URL);
+    authenticator.keepsCounter = false;
+    await registerPasskey(owner.cookie, authenticator);
+    for (let i = 0; i < 2; i++) {
+      const { cookie } = await passwordStep(owner.email);
+      const options = (await post('/api/v1/auth/mfa/webauthn/options', cookie)).body;
+      expect((await post('/api/v1/auth/mfa/webauthn', cookie, { response: authenticator.authenticate(options) })).status).toBe(200);
+    }
   });
 
   it('answers options only to an account with a passkey', async () => {

@@ -114,6 +114,10 @@ export function mfaRoutes(ctx: Context) {
 
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    // Secrets, recovery codes and factor lists: no cache may keep any of these answers.
+    app.addHook('onRequest', async (_request, reply) => {
+      reply.header('cache-control', 'no-store');
+    });
     const step = { config: { access: 'mfa-step' as const } };
     const enroll = { config: { access: 'enroll' as const } };
     const sensitive = { config: { access: 'enroll' as const, reauth: true } };

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { Actor, AuditEvent } from '../audit/service.js';
 import { assertAttemptAllowed, recordAttempt, type Attempt, type AttemptClient } from '../auth/attempts.js';
 import { verifyPassword } from '../auth/passwords.js';
-import { auditForUser } from '../auth/service.js';
+import { auditForUser, lockedAccount } from '../auth/service.js';
 import { endUserSessions, replaceSession, sessionPolicyFor, type Session } from '../auth/sessions.js';
 import type { Context } from '../context.js';
 import { withoutTenant, type Tx } from '../db/tenant.js';
@@ -61,7 +61,7 @@ async function checkProof(ctx: Context, session: Session, proof: FactorProof, no
 /**
  * Checks one factor under the account's brute-force limits (checked before
  * anything is verified, counted on the account's e-mail like the password)
- * and logs the attempt. A spent recovery code is told to the owner.
+ * and logs the attempt. A lock and a spent recovery code are told to the owner.
  */
 async function proveFactor(ctx: Context, caller: Caller, proof: FactorProof): Promise<boolean> {
   const pool = ctx.db.app;
@@ -71,11 +71,10 @@ async function proveFactor(ctx: Context, caller: Caller, proof: FactorProof): Pr
   await assertAttemptAllowed(pool, attempt, now);
   const ok = await checkProof(ctx, session, proof, now);
   const { locked } = await recordAttempt(pool, attempt, ok ? 'success' : 'failure', ok ? null : `wrong_${proof.method}`, now);
-  const target = { type: 'user', id: session.userId };
-  if (locked) await auditForUser(pool, session.userId, actorOf(caller), { action: 'account.locked', target }, now);
+  if (locked) await lockedAccount(ctx, { id: session.userId, email: session.email, name: session.name }, actorOf(caller));
   if (ok && proof.method === 'recovery') {
     await queueMail(pool, ctx.keyring, recoveryCodeUsedMail(session.email, await countRecoveryCodesLeft(pool, session.userId), now), now);
-    await auditForUser(pool, session.userId, actorOf(caller), { action: 'mfa.recovery_code_used', target }, now);
+    await auditForUser(pool, session.userId, actorOf(caller), { action: 'mfa.recovery_code_used', target: { type: 'user', id: session.userId } }, now);
   }
   return ok;
 }
