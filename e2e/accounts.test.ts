@@ -1,0 +1,333 @@
+// Accounts in real Chromium against the real `parley serve` (embedded
+// PostgreSQL, built dashboard): the owner turns on an authenticator app and
+// logs in with its code, adds a passkey (Chromium's virtual authenticator)
+// and logs in with that, then invites a colleague from the members page, who
+// joins through the link.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { generate } from 'otplib';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
+const BUILT_FILES = ['apps/server/dist/main.js', 'apps/dashboard/dist/index.html'];
+const SERVER_START_TIMEOUT_MS = 60_000;
+const SERVER_STOP_TIMEOUT_MS = 30_000;
+
+// On a laptop without Chromium the suite is skipped; in CI it must run.
+const isCi = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
+const skipReason = !existsSync(CHROMIUM) && !isCi ? `${CHROMIUM} is missing (apt-get install chromium); in CI this fails instead` : '';
+if (skipReason) console.warn(`e2e: skipping the accounts story: ${skipReason}`);
+
+const OWNER = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'correct horse battery staple', organization: 'Acme Inc.' };
+const COLLEAGUE = { name: 'Grace Hopper', email: 'grace@example.com', password: 'a ship in port is safe' };
+
+const f = {
+  server: null as ChildProcess | null,
+  serverLog: [] as string[],
+  dataDir: '',
+  origin: '',
+  browser: null as Browser | null,
+  context: null as BrowserContext | null,
+  pageErrors: [] as string[],
+  cspReports: [] as string[],
+  screenshotDir: '',
+};
+
+// What the story hands from one step to the next.
+let page: Page;
+let totpSecret = '';
+let orgId = '';
+let inviteLink = '';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createTcpServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `parley serve` and resolves with the one-time setup link it logs. */
+function startParley(port: number): Promise<string> {
+  const child = spawn(process.execPath, ['apps/server/bin/parley.js', 'serve'], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PARLEY_DATA_DIR: f.dataDir,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PARLEY_PUBLIC_URL: f.origin,
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  f.server = child;
+  createInterface({ input: child.stderr! }).on('line', (line) => f.serverLog.push(`stderr: ${line}`));
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new Error(`parley serve ${why}. Its output:\n${f.serverLog.slice(-40).join('\n')}`));
+    };
+    const timer = setTimeout(() => fail(`printed no setup link within ${SERVER_START_TIMEOUT_MS / 1000} s`), SERVER_START_TIMEOUT_MS);
+    child.once('exit', (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
+    child.once('error', (error) => fail(`could not start: ${error.message}`));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      f.serverLog.push(line);
+      let entry: { setupUrl?: unknown };
+      try {
+        entry = JSON.parse(line) as { setupUrl?: unknown };
+      } catch {
+        return;
+      }
+      if (typeof entry.setupUrl === 'string') {
+        clearTimeout(timer);
+        resolve(entry.setupUrl);
+      }
+    });
+  });
+}
+
+/** SIGTERM, then wait: Parley finishes requests and stops its PostgreSQL. SIGKILL if it hangs. */
+async function stopParley(): Promise<void> {
+  const child = f.server;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), SERVER_STOP_TIMEOUT_MS)));
+  const hung = await Promise.race([exited.then(() => false), timedOut]);
+  clearTimeout(timer);
+  if (hung) {
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`parley serve did not stop within ${SERVER_STOP_TIMEOUT_MS / 1000} s of SIGTERM`);
+  }
+}
+
+async function screenshot(target: Page, name: string): Promise<void> {
+  await target.screenshot({ path: path.join(f.screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * One step of the story: each builds on the ones before, so after a failure
+ * the rest are skipped instead of failing for the same reason; the failing
+ * step leaves a screenshot of every open page.
+ */
+let failedStep = '';
+function step(name: string, run: () => Promise<void>) {
+  it(name, async (ctx) => {
+    ctx.skip(failedStep !== '', `skipped: an earlier step failed ("${failedStep}")`);
+    try {
+      await run();
+    } catch (error) {
+      failedStep = name;
+      const pages = f.browser?.contexts().flatMap((context) => context.pages()) ?? [];
+      await Promise.all(pages.map((open, i) => screenshot(open, `failed-${i}`).catch(() => undefined)));
+      throw error;
+    }
+  });
+}
+
+/** The authenticator app's code, `steps` 30-second periods from now (each step is accepted once). */
+const totpCode = (steps = 0): Promise<string> => generate({ secret: totpSecret, epoch: Math.floor(Date.now() / 1000) + steps * 30 });
+
+async function logOut(): Promise<void> {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+}
+
+async function enterPassword(): Promise<void> {
+  await page.getByLabel('E-mail').fill(OWNER.email);
+  await page.getByLabel('Password').fill(OWNER.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+}
+
+describe.skipIf(skipReason !== '')('accounts in Chromium, against the real server', () => {
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`CI is set but ${CHROMIUM} is missing: install it (apt-get install chromium) — the browser tests must run in CI.`);
+    const missing = BUILT_FILES.filter((file) => !existsSync(path.join(REPO_ROOT, file)));
+    if (missing.length > 0) throw new Error(`Not built: ${missing.join(', ')}. Run \`npm run build\` first (\`npm test\` does).`);
+
+    f.dataDir = await mkdtemp(path.join(tmpdir(), 'parley-e2e-accounts-'));
+    f.screenshotDir = await mkdtemp(path.join(tmpdir(), 'parley-e2e-accounts-screenshots-'));
+    const port = await freePort();
+    // localhost, not 127.0.0.1: passkeys need a host name as their relying party.
+    f.origin = `http://localhost:${port}`;
+    const setupUrl = await startParley(port);
+
+    f.browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    f.context = await f.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+    f.context.on('weberror', (error) => f.pageErrors.push(`${error.page()?.url()}: ${error.error().message}`));
+    f.context.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) f.cspReports.push(message.text());
+    });
+    page = await f.context.newPage();
+    await page.goto(setupUrl);
+  }, SERVER_START_TIMEOUT_MS + 60_000);
+
+  afterAll(async () => {
+    // Each clean-up runs even when an earlier one failed, so nothing is left behind.
+    const steps = [() => f.browser?.close(), () => stopParley(), () => (f.dataDir ? rm(f.dataDir, { recursive: true, force: true }) : undefined)];
+    const errors: unknown[] = [];
+    for (const cleanUp of steps) {
+      try {
+        await cleanUp();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (f.screenshotDir) console.info(`e2e: screenshots in ${f.screenshotDir}`);
+    if (errors.length > 0) throw new AggregateError(errors, 'e2e clean-up failed');
+  }, SERVER_STOP_TIMEOUT_MS + 30_000);
+
+  step('sets up the owner account', async () => {
+    await page.getByRole('heading', { name: 'Set up Parley' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill(OWNER.name);
+    await page.getByLabel('E-mail').fill(OWNER.email);
+    await page.getByLabel('Password').fill(OWNER.password);
+    await page.getByLabel('Organization').fill(OWNER.organization);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+  });
+
+  step('turns on an authenticator app from the QR code page and shows the recovery codes once', async () => {
+    await page.getByRole('link', { name: 'Account security' }).click();
+    await page.getByRole('heading', { name: 'Account security' }).waitFor();
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+
+    const setup = page.getByTestId('totp-setup');
+    await setup.getByRole('img', { name: /QR code/ }).waitFor();
+    // Drawn on a canvas in the page: something was painted.
+    expect(await setup.locator('canvas').evaluate((canvas: HTMLCanvasElement) => canvas.width)).toBeGreaterThan(100);
+    totpSecret = (await page.getByTestId('totp-secret').textContent()) ?? '';
+    expect(totpSecret).toMatch(/^[A-Z2-7]{16,}$/);
+    await setup.getByLabel('Code from your authenticator app').fill(await totpCode());
+    await screenshot(page, '1-totp-setup');
+    await setup.getByRole('button', { name: 'Turn on' }).click();
+
+    const codes = page.getByTestId('recovery-codes');
+    await codes.waitFor();
+    expect(await codes.getByRole('listitem').count()).toBe(10);
+    await screenshot(page, '2-recovery-codes');
+    await codes.getByRole('button', { name: 'I have saved them' }).click();
+    await page.getByTestId('totp-enabled').waitFor();
+    expect(await page.getByTestId('recovery-left').textContent()).toContain('10 unused codes left.');
+  });
+
+  step('logs in with the password, then a code from the app', async () => {
+    await logOut();
+    await enterPassword();
+    await page.getByRole('radio', { name: 'Authenticator app' }).check();
+    const code = page.getByLabel('Code from your authenticator app');
+    // A wrong code is refused, and the field is ready for the next one.
+    await code.fill((await totpCode()) === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('alert').waitFor();
+    expect(await code.evaluate((input) => input === document.activeElement)).toBe(true);
+    await screenshot(page, '3-login-wrong-code');
+    // The code of the confirmation was spent; the next step's code is within the allowed drift.
+    await code.fill(await totpCode(1));
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
+  });
+
+  step("adds a passkey with Chromium's virtual authenticator", async () => {
+    const cdp = await f.context!.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    });
+
+    await page.getByRole('link', { name: 'Account security' }).click();
+    await page.getByLabel('Passkey name').fill('Virtual key');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    const passkeys = page.getByTestId('passkeys');
+    await passkeys.getByText('Virtual key').waitFor();
+    expect(await passkeys.textContent()).toContain('never used');
+    // Not the first factor: no new recovery codes.
+    expect(await page.getByTestId('recovery-codes').count()).toBe(0);
+    await screenshot(page, '4-passkey-added');
+  });
+
+  step('logs in with the password, then the passkey', async () => {
+    await logOut();
+    await enterPassword();
+    // The passkey is offered first.
+    expect(await page.getByRole('radio', { name: 'Passkey' }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+
+    await page.getByRole('link', { name: 'Login history' }).first().click();
+    const history = page.getByTestId('login-history');
+    await history.waitFor();
+    const firstRow = history.locator('tbody tr').first();
+    expect(await firstRow.textContent()).toContain('Passkey');
+    expect(await firstRow.textContent()).toContain('Succeeded');
+    await expect.poll(() => history.getByText('Failed').count()).toBeGreaterThan(0);
+    await screenshot(page, '5-login-history');
+  });
+
+  step('invites a colleague from the members page and shows the link', async () => {
+    await page.goto(`${f.origin}/`);
+    await page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: 'Members' }).click();
+    await page.getByTestId('members').waitFor();
+    [, orgId = ''] = /^\/orgs\/([^/]+)\/members$/.exec(new URL(page.url()).pathname) ?? [];
+    expect(orgId).not.toBe('');
+    expect(await page.getByTestId('members').textContent()).toContain(OWNER.email);
+
+    await page.getByLabel('E-mail').fill(COLLEAGUE.email);
+    await page.getByLabel('Role', { exact: true }).selectOption('admin');
+    await page.getByRole('button', { name: 'Send invitation' }).click();
+    const link = page.getByTestId('invite-link');
+    await link.waitFor();
+    inviteLink = await link.inputValue();
+    expect(inviteLink).toMatch(new RegExp(`^${f.origin}/invite#token=[A-Za-z0-9_-]+$`));
+    const invites = page.getByTestId('invites');
+    await invites.getByText(COLLEAGUE.email).waitFor();
+    expect(await invites.textContent()).toContain('Admin');
+    await screenshot(page, '6-members-invited');
+  });
+
+  step('the colleague opens the link, creates an account and lands in the organization', async () => {
+    const context = await f.browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    const guest = await context.newPage();
+    await guest.goto(inviteLink);
+    await guest.getByRole('heading', { name: `Join ${OWNER.organization}` }).waitFor();
+    // The token left the address bar at once.
+    expect(guest.url()).toBe(`${f.origin}/invite`);
+    await guest.getByLabel('Your name').fill(COLLEAGUE.name);
+    await guest.getByLabel('Password').fill(COLLEAGUE.password);
+    await guest.getByRole('button', { name: 'Create account and join' }).click();
+    await guest.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect(await guest.getByTestId('user-email').textContent()).toBe(COLLEAGUE.email);
+    await context.close();
+
+    await page.reload();
+    await page.getByTestId('members').getByText(COLLEAGUE.email).waitFor();
+    expect(await page.getByTestId('invites').count()).toBe(0);
+    await screenshot(page, '7-members-joined');
+  });
+
+  it('raised no CSP violation or script error, and the server logged no error', async () => {
+    expect(f.cspReports).toEqual([]);
+    expect(f.pageErrors).toEqual([]);
+    expect(f.serverLog.filter((line) => line.startsWith('stderr:') || /"level":(50|60)/.test(line))).toEqual([]);
+  });
+});
