@@ -1,11 +1,12 @@
 // Accounts in real Chromium against the real `parley serve` (embedded
 // PostgreSQL, built dashboard): the owner turns on an authenticator app and
 // logs in with its code, adds a passkey (Chromium's virtual authenticator)
-// and logs in with that, then invites a colleague from the members page, who
-// joins through the link.
+// and logs in with that, makes two-factor authentication a rule of the
+// organization, exports its login history, then invites a colleague from the
+// members page, who joins through the link and must set up a second factor.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -284,12 +285,39 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
     await screenshot(page, '5-login-history');
   });
 
-  step('invites a colleague from the members page and shows the link', async () => {
+  step('requires two-factor authentication for the organization', async () => {
     await page.goto(`${f.origin}/`);
+    await page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: 'Security' }).click();
+    await page.getByRole('heading', { name: 'Sign-in policy' }).waitFor();
+    [, orgId = ''] = /^\/orgs\/([^/]+)\/security$/.exec(new URL(page.url()).pathname) ?? [];
+    expect(orgId).not.toBe('');
+    await page.getByRole('checkbox', { name: 'Require two-factor authentication' }).check();
+    await page.getByLabel('Idle timeout (minutes)').fill('20');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    await page.reload();
+    expect(await page.getByRole('checkbox', { name: 'Require two-factor authentication' }).isChecked()).toBe(true);
+    expect(await page.getByLabel('Idle timeout (minutes)').inputValue()).toBe('20');
+  });
+
+  step("exports the organization's login history as CSV with the list's filters", async () => {
+    await page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: 'Login history' }).click();
+    await page.getByTestId('login-history').waitFor();
+    await page.getByLabel('Result').selectOption('failure');
+    await expect.poll(() => page.getByTestId('login-history').locator('tbody tr').count()).toBe(1);
+    expect(new URL(page.url()).search).toBe('?result=failure');
+    const csvLink = page.getByRole('link', { name: 'Download CSV' });
+    expect(await csvLink.getAttribute('href')).toBe(`/api/v1/orgs/${orgId}/logins.csv?result=failure`);
+    const [download] = await Promise.all([page.waitForEvent('download'), csvLink.click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv.trim().split('\n')).toHaveLength(2);
+    expect(csv).toContain('failure');
+    await screenshot(page, '6-org-logins');
+  });
+
+  step('invites a colleague from the members page and shows the link', async () => {
     await page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: 'Members' }).click();
     await page.getByTestId('members').waitFor();
-    [, orgId = ''] = /^\/orgs\/([^/]+)\/members$/.exec(new URL(page.url()).pathname) ?? [];
-    expect(orgId).not.toBe('');
     expect(await page.getByTestId('members').textContent()).toContain(OWNER.email);
 
     await page.getByLabel('E-mail').fill(COLLEAGUE.email);
@@ -302,7 +330,7 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
     const invites = page.getByTestId('invites');
     await invites.getByText(COLLEAGUE.email).waitFor();
     expect(await invites.textContent()).toContain('Admin');
-    await screenshot(page, '6-members-invited');
+    await screenshot(page, '7-members-invited');
   });
 
   step('the colleague opens the link, creates an account and lands in the organization', async () => {
@@ -315,6 +343,19 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
     await guest.getByLabel('Your name').fill(COLLEAGUE.name);
     await guest.getByLabel('Password').fill(COLLEAGUE.password);
     await guest.getByRole('button', { name: 'Create account and join' }).click();
+
+    // The organization requires two-factor authentication: nothing else opens until there is one.
+    await guest.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+    expect(new URL(guest.url()).pathname).toBe('/account/enroll');
+    await guest.goto(`${f.origin}/`);
+    await guest.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+    await screenshot(guest, '8-enroll');
+    await guest.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await guest.getByTestId('totp-secret').textContent()) ?? '';
+    await guest.getByLabel('Code from your authenticator app').fill(await generate({ secret }));
+    await guest.getByRole('button', { name: 'Turn on' }).click();
+    await guest.getByTestId('recovery-codes').waitFor();
+    await guest.getByRole('button', { name: 'Continue' }).click();
     await guest.getByRole('heading', { name: 'Projects' }).waitFor();
     expect(await guest.getByTestId('user-email').textContent()).toBe(COLLEAGUE.email);
     await context.close();
@@ -322,7 +363,7 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
     await page.reload();
     await page.getByTestId('members').getByText(COLLEAGUE.email).waitFor();
     expect(await page.getByTestId('invites').count()).toBe(0);
-    await screenshot(page, '7-members-joined');
+    await screenshot(page, '9-members-joined');
   });
 
   it('raised no CSP violation or script error, and the server logged no error', async () => {
