@@ -90,7 +90,8 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
 
     typed.post(
       '/api/v1/orgs/:orgId/projects/:projectId/identity-secret',
-      { config: { access: { permission: 'projects.manage' } }, schema: { params: ProjectParams, response: { 201: Type.Object({ secret: Type.String() }) } } },
+      // A new secret is a credential, like an API key: a recent factor is required (SECURITY.md, re-authentication).
+      { config: { access: { permission: 'projects.manage' }, reauth: true }, schema: { params: ProjectParams, response: { 201: Type.Object({ secret: Type.String() }) } } },
       async (request, reply) => {
         const { orgId, projectId } = request.params;
         const secret = await replaceIdentitySecret(ctx.db.app, ctx.keyring, orgId, projectId, actorOf(request), ctx.clock.now());
