@@ -124,7 +124,7 @@ const inviteRoute = createRoute({
 });
 
 /** Forced MFA enrollment: the session is in stage `enroll`, so the signed-in pages are closed to it. */
-export const enrollRoute = createRoute({
+const enrollRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/account/enroll',
   validateSearch: returnToSearch,

@@ -264,9 +264,12 @@ export const api = {
     request<SecurityPolicy>('PUT', apiPath`/api/v1/orgs/${orgId}/security`, policy),
   listOrgLogins: (orgId: string, filter: LoginFilter, before: string | null) =>
     request<HistoryPage<OrgLoginAttempt>>('GET', withQuery(apiPath`/api/v1/orgs/${orgId}/logins`, { ...filter, before })),
-  /** The CSV export as a file (it may ask for re-authentication first, so it goes through `send`). */
-  downloadOrgLogins: async (orgId: string, filter: LoginFilter) =>
-    (await send('GET', orgLoginsCsvUrl(orgId, filter))).blob(),
+  /** The CSV export and the file name the server gives it (it may ask for re-authentication first, so it goes through `send`). */
+  downloadOrgLogins: async (orgId: string, filter: LoginFilter) => {
+    const response = await send('GET', orgLoginsCsvUrl(orgId, filter));
+    const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1] ?? 'logins.csv';
+    return { name, file: await response.blob() };
+  },
 
   listProjects: (orgId: string) =>
     request<List<Project>>('GET', apiPath`/api/v1/orgs/${orgId}/projects`),

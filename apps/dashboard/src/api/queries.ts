@@ -17,6 +17,7 @@ export const queryKeys = {
   members: (orgId: string) => ['orgs', orgId, 'members'] as const,
   invites: (orgId: string) => ['orgs', orgId, 'invites'] as const,
   security: (orgId: string) => ['orgs', orgId, 'security'] as const,
+  invite: (token: string) => ['invite', token] as const,
   orgLogins: (orgId: string, filter: LoginFilter) => ['orgs', orgId, 'logins', filter] as const,
 };
 
@@ -97,4 +98,12 @@ export const orgLoginsQuery = (orgId: string, filter: LoginFilter) =>
     queryFn: ({ pageParam }) => api.listOrgLogins(orgId, filter, pageParam),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next,
+  });
+
+/** What an invitation link offers. gcTime 0: the token is a credential, kept no longer than the page needs it. */
+export const inviteQuery = (token: string) =>
+  queryOptions({
+    queryKey: queryKeys.invite(token),
+    queryFn: () => api.lookUpInvite(token),
+    gcTime: 0,
   });

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useRouter } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { api, isApiError } from '../api/client';
-import { meQuery } from '../api/queries';
+import { inviteQuery, meQuery } from '../api/queries';
 import type { InviteLookup, LoginAnswer } from '../api/types';
 import { AuthPage } from '../components/auth-page';
 import { BusyButton } from '../components/busy-button';
@@ -18,12 +18,7 @@ export function InvitePage() {
   const [token, forgetToken] = useFragmentToken();
   usePageTitle('Invitation');
   // The token stays in memory for this page, so "log in first" can come back here without it in any address.
-  const lookup = useQuery({
-    queryKey: ['invite', token],
-    queryFn: () => api.lookUpInvite(token!),
-    enabled: token !== null,
-    gcTime: 0,
-  });
+  const lookup = useQuery({ ...inviteQuery(token ?? ''), enabled: token !== null });
 
   if (token === null || isApiError(lookup.error, 'token_invalid')) {
     return (

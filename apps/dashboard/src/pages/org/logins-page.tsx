@@ -44,7 +44,7 @@ export function OrgLoginsPage() {
   // Through the API client, not a plain navigation: the export may ask to confirm it's you first.
   const download = useMutation({
     mutationFn: () => api.downloadOrgLogins(orgId, filter),
-    onSuccess: (file) => saveFile('logins.csv', file),
+    onSuccess: ({ name, file }) => saveFile(name, file),
   });
 
   const setFilter = (key: keyof LoginSearch, value: string) =>

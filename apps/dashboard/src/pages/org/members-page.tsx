@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
-import { api } from '../../api/client';
+import { api, type MemberChange } from '../../api/client';
 import { invitesQuery, membersQuery, projectsQuery, queryKeys } from '../../api/queries';
 import { ORG_ROLES, type Member, type OrgRole, type Project } from '../../api/types';
 import { ActionButton } from '../../components/action-button';
@@ -101,7 +101,7 @@ function MemberRow({ orgId, member, canManage, projects }: MemberRowProps) {
 
   const refresh = () => queryClient.invalidateQueries({ queryKey: queryKeys.members(orgId) });
   const update = useMutation({
-    mutationFn: (change: { role?: OrgRole; projectIds?: string[] | null }) => api.updateMember(orgId, member.userId, change),
+    mutationFn: (change: MemberChange) => api.updateMember(orgId, member.userId, change),
     onSuccess: async () => {
       setEditingScope(false);
       await refresh();
