@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { startTestServer, type TestServer } from './server.js';
 
 export type ReceivedMail = { from: string; to: string[]; subject: string; text: string };
 
@@ -74,4 +75,16 @@ export function linkIn(mail: ReceivedMail, prefix: string): string {
   const link = mail.text.split(/\s+/).find((word) => word.startsWith(prefix));
   if (!link) throw new Error(`no link starting with ${prefix} in:\n${mail.text}`);
   return link;
+}
+
+/** A test server whose mail goes to its own test SMTP server; closing the server closes both. */
+export async function startMailingTestServer(env: Record<string, string> = {}): Promise<{ server: TestServer; smtp: TestSmtp }> {
+  const smtp = await startTestSmtp();
+  const server = await startTestServer({ SMTP_URL: smtp.url, ...env });
+  const closeServer = server.close;
+  server.close = async () => {
+    await closeServer();
+    await smtp.close();
+  };
+  return { server, smtp };
 }

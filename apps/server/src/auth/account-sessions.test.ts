@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerAccount, PASSWORD, type Account } from '../../../../test/factories.js';
-import { sessionCookie, startTestServer, type Reply, type TestServer } from '../../../../test/server.js';
-import { startTestSmtp, type TestSmtp } from '../../../../test/smtp.js';
+import { sessionCookie, type Reply, type TestServer } from '../../../../test/server.js';
+import { startMailingTestServer, type TestSmtp } from '../../../../test/smtp.js';
 
 let smtp: TestSmtp;
 let server: TestServer;
 
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  server = await startTestServer({ SMTP_URL: smtp.url });
+  ({ server, smtp } = await startMailingTestServer());
 });
-afterAll(async () => {
-  await server.close();
-  await smtp.close();
-});
+afterAll(() => server.close());
 
 const CHROME_LINUX = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
 const SAFARI_IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1';

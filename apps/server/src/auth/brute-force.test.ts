@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerAccount, PASSWORD, type Account } from '../../../../test/factories.js';
-import { startTestServer, type Reply, type TestServer } from '../../../../test/server.js';
-import { startTestSmtp, type TestSmtp } from '../../../../test/smtp.js';
+import type { Reply, TestServer } from '../../../../test/server.js';
+import { startMailingTestServer, type TestSmtp } from '../../../../test/smtp.js';
 
 // SECURITY.md: per account, 5 failures in 15 minutes start an exponential
 // delay and 10 lock it for 15 minutes; per IP, 100 failures in 15 minutes
@@ -12,13 +12,9 @@ let smtp: TestSmtp;
 let server: TestServer;
 
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  server = await startTestServer({ SMTP_URL: smtp.url });
+  ({ server, smtp } = await startMailingTestServer());
 });
-afterAll(async () => {
-  await server.close();
-  await smtp.close();
-});
+afterAll(() => server.close());
 
 const WRONG = 'not the right password';
 const MINUTE = 60_000;

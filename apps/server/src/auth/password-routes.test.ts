@@ -1,20 +1,16 @@
 import { hash } from '@node-rs/argon2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, logIn, memberAccount, ownerAccount, PASSWORD, type Account } from '../../../../test/factories.js';
-import { PUBLIC_URL, startTestServer, type TestServer } from '../../../../test/server.js';
-import { linkIn, startTestSmtp, type TestSmtp } from '../../../../test/smtp.js';
+import { PUBLIC_URL, type TestServer } from '../../../../test/server.js';
+import { linkIn, startMailingTestServer, type TestSmtp } from '../../../../test/smtp.js';
 
 let smtp: TestSmtp;
 let server: TestServer;
 
 beforeAll(async () => {
-  smtp = await startTestSmtp();
-  server = await startTestServer({ SMTP_URL: smtp.url });
+  ({ server, smtp } = await startMailingTestServer());
 });
-afterAll(async () => {
-  await server.close();
-  await smtp.close();
-});
+afterAll(() => server.close());
 
 const NEW_PASSWORD = 'lantern quarry velvet ocelot';
 
