@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { withoutTenant, withUser, type Tx } from '../db/tenant.js';
+import { AppError } from '../errors.js';
 import { hashToken, newSecretToken } from './tokens.js';
 
 /**
@@ -99,18 +100,18 @@ export async function replaceSession(
   now: Date,
 ): Promise<string> {
   const { token, hash } = newSecretToken();
-  await withoutTenant(pool, async (tx) => {
-    const { rowCount } = await tx.query(
-      `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, idle_ms, stage, factor_at, ip, user_agent)
-       SELECT $2, user_id, created_at, $3,
-              coalesce(created_at + make_interval(secs => $6::float8 / 1000), expires_at),
-              coalesce($7, idle_ms), coalesce($4, stage), coalesce($5, factor_at), ip, user_agent
-         FROM sessions WHERE id_hash = $1`,
-      [session.hash, hash, now, changes.stage ?? null, changes.factorAt ?? null, changes.policy?.absoluteMs ?? null, changes.policy?.idleMs ?? null],
-    );
-    if (rowCount === 0) throw new Error('session vanished while being replaced');
-    await tx.query('DELETE FROM sessions WHERE id_hash = $1', [session.hash]);
-  });
+  // Deleting first locks the row: of two concurrent replacements one wins, the other finds nothing.
+  const { rowCount } = await pool.query(
+    `WITH old AS (DELETE FROM sessions WHERE id_hash = $1 RETURNING *)
+     INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, idle_ms, stage, factor_at, ip, user_agent)
+     SELECT $2, user_id, created_at, $3,
+            coalesce(created_at + make_interval(secs => $6::float8 / 1000), expires_at),
+            coalesce($7, idle_ms), coalesce($4, stage), coalesce($5, factor_at), ip, user_agent
+       FROM old`,
+    [session.hash, hash, now, changes.stage ?? null, changes.factorAt ?? null, changes.policy?.absoluteMs ?? null, changes.policy?.idleMs ?? null],
+  );
+  // Another request replaced or ended it first (a double-submitted MFA step).
+  if (rowCount === 0) throw new AppError('unauthenticated', 'This session has ended. Log in again.');
   return token;
 }
 

@@ -140,6 +140,6 @@ CREATE INDEX outbox_due_idx ON outbox (run_at) WHERE done_at IS NULL AND failed_
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON totp_credentials, webauthn_credentials, recovery_codes, password_resets,
   known_devices, invites, login_blocks, outbox TO :app_role;
-GRANT SELECT, INSERT, UPDATE ON login_attempts TO :app_role;
+GRANT SELECT, INSERT, DELETE ON login_attempts TO :app_role;
 GRANT EXECUTE ON FUNCTION invite_by_token(bytea) TO :app_role;
 `;
