@@ -60,12 +60,17 @@ function describeWait(ms: number): string {
   return minutes === 1 ? '1 minute' : `${minutes} minutes`;
 }
 
-/** Failures on the account in the window since its last success. */
+/**
+ * Failures on the account in the window since its last completed sign-in.
+ * A right password with the second factor still due ('second_factor_due')
+ * does not reset the count, or knowing the password would allow endless
+ * guessing of codes.
+ */
 async function recentFailures(pool: pg.Pool, email: string, now: Date): Promise<{ failures: number; last: Date | null }> {
   const { rows } = await pool.query<{ failures: string; last: Date | null }>(
     `SELECT count(*) AS failures, max(at) AS last FROM login_attempts
       WHERE email = $1 AND result = 'failure' AND at > $2
-        AND at > coalesce((SELECT max(at) FROM login_attempts WHERE email = $1 AND result = 'success'), '-infinity')`,
+        AND at > coalesce((SELECT max(at) FROM login_attempts WHERE email = $1 AND result = 'success' AND reason IS NULL), '-infinity')`,
     [email, new Date(now.getTime() - ACCOUNT_WINDOW_MS)],
   );
   return { failures: Number(rows[0]!.failures), last: rows[0]!.last };
