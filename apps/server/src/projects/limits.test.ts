@@ -32,7 +32,7 @@ describe('a member limited to one project', () => {
     const mine = await server.request('GET', `${org()}/projects`, { cookie: limited.cookie });
     expect(mine.body.items.map((p: Project) => p.id)).toEqual([granted.id]);
     const all = await server.request('GET', `${org()}/projects`, { cookie: owner.cookie });
-    expect(all.body.items.map((p: Project) => p.id)).toEqual([granted.id, hidden.id]);
+    expect(all.body.items.map((p: Project) => p.id).sort()).toEqual([granted.id, hidden.id].sort());
   });
 
   it('reads the granted project, its feedback and screenshot', async () => {
