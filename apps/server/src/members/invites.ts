@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { recordAuditEvent } from '../audit/service.js';
 import { recordAttempt, type AttemptClient } from '../auth/attempts.js';
-import type { LoginResult } from '../auth/service.js';
-import { startSession } from '../auth/service.js';
+import { startSession, type LoginResult } from '../auth/service.js';
 import { replaceSession, sessionPolicyFor, type Session } from '../auth/sessions.js';
 import { hashToken, newSecretToken } from '../auth/tokens.js';
 import type { Context } from '../context.js';

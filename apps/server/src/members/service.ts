@@ -9,25 +9,20 @@ import type { ProjectScope } from '../projects/service.js';
 
 export type MemberView = { userId: string; email: string; name: string; role: Role; projectIds: ProjectScope; mfa: boolean; joinedAt: Date };
 
-/** Who is acting: their user id, role in the organization, and (for leaving) the session to keep. */
+/** Who is acting: their user id and role in the organization, and the actor for the audit log. */
 export type Manager = { userId: string; role: Role; actor: Actor };
 
+const MEMBERS = `SELECT m.user_id AS "userId", u.email, u.name, m.role, m.project_ids AS "projectIds", m.created_at AS "joinedAt",
+                        (EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = m.user_id AND t.confirmed_at IS NOT NULL)
+                         OR EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.user_id = m.user_id)) AS mfa
+                   FROM memberships m JOIN users u ON u.id = m.user_id`;
+
 export async function listMembers(pool: pg.Pool, orgId: string): Promise<MemberView[]> {
-  return withTenant(pool, orgId, async (tx) => {
-    const { rows } = await tx.query<MemberView>(
-      `SELECT m.user_id AS "userId", u.email, u.name, m.role, m.project_ids AS "projectIds", m.created_at AS "joinedAt",
-              (EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = m.user_id AND t.confirmed_at IS NOT NULL)
-               OR EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.user_id = m.user_id)) AS mfa
-         FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.org_id = $1 ORDER BY m.created_at, u.email`,
-      [orgId],
-    );
-    return rows;
-  });
+  return withTenant(pool, orgId, async (tx) => (await tx.query<MemberView>(`${MEMBERS} WHERE m.org_id = $1 ORDER BY m.created_at, u.email`, [orgId])).rows);
 }
 
 /** Owners and admins see every project: a project limit on them would be a false sense of safety. */
-export const isUnlimitedRole = (role: Role) => role === 'owner' || role === 'admin';
+const isUnlimitedRole = (role: Role) => role === 'owner' || role === 'admin';
 
 /**
  * The project limits of a membership about to be stored: only for members
@@ -92,7 +87,7 @@ export type MemberChanges = { role?: Role; projectIds?: ProjectScope };
  * stops working). API keys the user created are narrowed in issue 6.
  */
 export async function changeMember(pool: pg.Pool, orgId: string, manager: Manager, userId: string, changes: MemberChanges, now: Date): Promise<MemberView> {
-  await withTenant(pool, orgId, async (tx) => {
+  return withTenant(pool, orgId, async (tx) => {
     const { target, owners } = await lockTarget(tx, orgId, userId);
     const role = changes.role ?? target.role;
     if (target.role === 'owner' && manager.role !== 'owner') throw new AppError('forbidden', 'Only an owner can change an owner.');
@@ -113,10 +108,9 @@ export async function changeMember(pool: pg.Pool, orgId: string, manager: Manage
     if (JSON.stringify(projectIds) !== JSON.stringify(target.projectIds)) {
       await recordAuditEvent(tx, orgId, manager.actor, { action: 'member.projects_changed', target: subject, data: { from: target.projectIds, to: projectIds } }, now);
     }
+    const { rows } = await tx.query<MemberView>(`${MEMBERS} WHERE m.org_id = $1 AND m.user_id = $2`, [orgId, userId]);
+    return rows[0]!;
   });
-  const member = (await listMembers(pool, orgId)).find((m) => m.userId === userId);
-  if (!member) throw new AppError('not_found', 'No such member.');
-  return member;
 }
 
 /**
