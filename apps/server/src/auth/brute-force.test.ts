@@ -119,6 +119,20 @@ describe('per-account delay and lock', () => {
     expect((await login(owner.email, PASSWORD, '127.0.1.6')).status).toBe(200);
   });
 
+  it('does not start counting again after a right password whose second factor is still due', async () => {
+    const owner = await victim();
+    await server.db.superuser.query(`INSERT INTO totp_credentials (user_id, secret_enc, confirmed_at, created_at) VALUES ($1, '\\x00', $2, $2)`, [owner.userId, server.clock.now()]);
+    for (let i = 0; i < 4; i++) await login(owner.email, WRONG, '127.0.1.10');
+    const halfway = await login(owner.email, PASSWORD, '127.0.1.10');
+    expect(halfway.status).toBe(200);
+    expect(halfway.body.stage).toBe('mfa');
+    expect((await login(owner.email, WRONG, '127.0.1.10')).status).toBe(401);
+    const reply = await login(owner.email, PASSWORD, '127.0.1.10');
+    expect(reply.status).toBe(429);
+    const { rows } = await server.db.superuser.query(`SELECT reason FROM login_attempts WHERE email = $1 AND result = 'success' ORDER BY id`, [owner.email]);
+    expect(rows).toEqual([{ reason: null }, { reason: 'second_factor_due' }]);
+  });
+
   it('limits an unknown e-mail exactly like a known one (same answers, same Retry-After)', async () => {
     const owner = await victim();
     const unknown = `nobody-${owner.userId}@example.test`;

@@ -30,15 +30,21 @@ const userActor = (user: User, client: AttemptClient): Actor => ({ type: 'user',
  * Checks a password under the brute-force limits: refused before any hash is
  * computed while the account or IP is locked; an unknown e-mail costs the
  * same as a wrong password (a dummy hash is verified). A failure is logged,
- * audited and may lock the account, which its owner is told by mail.
+ * audited and may lock the account, which its owner is told by mail. A right
+ * password is logged with `successReason` (null: the sign-in is complete,
+ * which resets the account's failure count).
  */
-async function checkPassword(ctx: Context, email: string, account: Account | undefined, password: string, client: AttemptClient): Promise<boolean> {
+async function checkPassword(
+  ctx: Context, email: string, account: Account | undefined, password: string, client: AttemptClient,
+  successReason: (account: Account) => Promise<string | null> = async () => null,
+): Promise<boolean> {
   const pool = ctx.db.app;
   const now = ctx.clock.now();
   const attempt: Attempt = { email, userId: account?.id ?? null, method: 'password', client };
   await assertAttemptAllowed(pool, attempt, now);
   const ok = await verifyPassword(account?.passwordHash ?? null, password);
-  const { locked } = await recordAttempt(pool, attempt, ok ? 'success' : 'failure', ok ? null : account ? 'wrong_password' : 'unknown_account', now);
+  const reason = account && ok ? await successReason(account) : account ? 'wrong_password' : 'unknown_account';
+  const { locked } = await recordAttempt(pool, attempt, ok ? 'success' : 'failure', reason, now);
   if (account && !ok) {
     await auditForUser(pool, account.id, userActor(account, client), { action: 'login.failed', target: { type: 'user', id: account.id }, data: { method: 'password' } }, now);
     if (locked) await lockedAccount(ctx, account, userActor(account, client));
@@ -67,7 +73,11 @@ export async function logIn(ctx: Context, email: string, password: string, clien
   const pool = ctx.db.app;
   const normalized = normalizeEmail(email);
   const account = await findAccount(pool, 'email', normalized);
-  const ok = await checkPassword(ctx, normalized, account, password, client);
+  // With a second factor due the sign-in is not complete yet: the failure
+  // count stands until the factor is proved, or the password alone would
+  // buy endless code guesses.
+  const secondFactorDue = async (a: Account) => ((await mfaMethods(pool, a.id)).length > 0 ? 'second_factor_due' : null);
+  const ok = await checkPassword(ctx, normalized, account, password, client, secondFactorDue);
   if (!account || !ok) throw new AppError('invalid_credentials', 'The e-mail or password is not right.');
   if (account.passwordHash && needsRehash(account.passwordHash)) {
     // Only if unchanged meanwhile: a concurrent password change wins.
