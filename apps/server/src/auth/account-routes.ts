@@ -28,8 +28,8 @@ const attemptProperties = {
   reason: Type.Union([Type.String(), Type.Null()]),
 };
 const Next = Type.Union([Type.String(), Type.Null()]);
-/** The id of the last attempt of the page before (`next`). */
-const Cursor = Text({ maxLength: 19, pattern: '^[0-9]{1,19}$' });
+/** The id of the last attempt of the page before (`next`); 18 digits always fit a bigint. */
+const Cursor = Text({ maxLength: 18, pattern: '^[0-9]{1,18}$' });
 
 const filterProperties = {
   result: Type.Optional(OneOf(RESULTS)),

@@ -56,7 +56,11 @@ describe('GET /api/v1/me/logins', () => {
     expect(new Set(ids).size).toBe(61);
   });
 
-  it.each([['a cursor that is not a number', 'before=1%20OR%201=1'], ['an unknown parameter', 'userId=x']])('answers 400 validation_failed for %s', async (_case, query) => {
+  it.each([
+    ['a cursor that is not a number', 'before=1%20OR%201=1'],
+    ['a cursor beyond any id', 'before=99999999999999999999'],
+    ['an unknown parameter', 'userId=x'],
+  ])('answers 400 validation_failed for %s', async (_case, query) => {
     const reply = await server.request('GET', `/api/v1/me/logins?${query}`, { cookie: member.cookie });
     expect(reply.status).toBe(400);
     expect(reply.body.code).toBe('validation_failed');
