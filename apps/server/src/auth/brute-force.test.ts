@@ -133,6 +133,15 @@ describe('per-account delay and lock', () => {
     expect(rows).toEqual([{ reason: null }, { reason: 'second_factor_due' }]);
   });
 
+  it('checks parallel guesses on one account one after another, so they cannot slip past the delay together', async () => {
+    const owner = await victim();
+    const replies = await Promise.all(Array.from({ length: 30 }, () => login(owner.email, WRONG, '127.0.1.11')));
+    expect(replies.filter((r) => r.status === 401)).toHaveLength(5);
+    expect(replies.filter((r) => r.status === 429)).toHaveLength(25);
+    const { rows } = await server.db.superuser.query(`SELECT result, count(*)::int AS n FROM login_attempts WHERE email = $1 AND result <> 'success' GROUP BY result ORDER BY result`, [owner.email]);
+    expect(rows).toEqual([{ result: 'blocked', n: 25 }, { result: 'failure', n: 5 }]);
+  });
+
   it('limits an unknown e-mail exactly like a known one (same answers, same Retry-After)', async () => {
     const owner = await victim();
     const unknown = `nobody-${owner.userId}@example.test`;

@@ -8,6 +8,7 @@ import { mfaMethods, mfaRequiredFor, type MfaMethod } from '../mfa/methods.js';
 import { normalizeEmail, setPassword, type User } from '../users/service.js';
 import { ACCOUNT_LOCK_MS, assertAttemptAllowed, recordAttempt, type Attempt, type AttemptClient } from './attempts.js';
 import { accountLockedMail, passwordChangedMail } from './notices.js';
+import { oneAtATime } from './one-at-a-time.js';
 import { hashPassword, needsRehash, verifyPassword } from './passwords.js';
 import { createSession, endUserSessions, sessionPolicyFor, type Session, type SessionStage } from './sessions.js';
 
@@ -39,12 +40,16 @@ async function checkPassword(
   successReason: (account: Account) => Promise<string | null> = async () => null,
 ): Promise<boolean> {
   const pool = ctx.db.app;
-  const now = ctx.clock.now();
   const attempt: Attempt = { email, userId: account?.id ?? null, method: 'password', client };
-  await assertAttemptAllowed(pool, attempt, now);
-  const ok = await verifyPassword(account?.passwordHash ?? null, password);
-  const reason = account && ok ? await successReason(account) : account ? 'wrong_password' : 'unknown_account';
-  const { locked } = await recordAttempt(pool, attempt, ok ? 'success' : 'failure', reason, now);
+  const { ok, locked } = await oneAtATime(email, async () => {
+    // The time of this turn, not of the request's arrival: it may have waited.
+    const at = ctx.clock.now();
+    await assertAttemptAllowed(pool, attempt, at);
+    const right = await verifyPassword(account?.passwordHash ?? null, password);
+    const reason = account && right ? await successReason(account) : account ? 'wrong_password' : 'unknown_account';
+    return { ok: right, ...(await recordAttempt(pool, attempt, right ? 'success' : 'failure', reason, at)) };
+  });
+  const now = ctx.clock.now();
   if (account && !ok) {
     await auditForUser(pool, account.id, userActor(account, client), { action: 'login.failed', target: { type: 'user', id: account.id }, data: { method: 'password' } }, now);
     if (locked) await lockedAccount(ctx, account, userActor(account, client));
