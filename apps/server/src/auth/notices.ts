@@ -28,7 +28,9 @@ export const passwordChangedMail = (to: string, how: 'changed' | 'reset', at: Da
 export const newDeviceMail = (to: string, device: string, ip: string, at: Date): Mail => ({
   to,
   subject: 'New sign-in to Parley',
-  text: `Your Parley account was signed in to from a browser it has not been used with before.\n\n${when(at)}\nDevice: ${device}\nIP address: ${ip}\n\n${NOT_YOU}\n`,
+  // Sent once the password is right, second factor or not: a stranger who
+  // knows the password is news even if the second factor stopped them.
+  text: `Your Parley password was just used to sign in from a browser your account has not been used with before.\n\n${when(at)}\nDevice: ${device}\nIP address: ${ip}\n\n${NOT_YOU}\n`,
 });
 
 export const accountLockedMail = (to: string, until: Date): Mail => ({
