@@ -133,6 +133,17 @@ describe('per-account delay and lock', () => {
     expect(rows).toEqual([{ reason: null }, { reason: 'second_factor_due' }]);
   });
 
+  it('keeps counting across a password reset (it is not a sign-in)', async () => {
+    const owner = await victim();
+    for (let i = 0; i < 5; i++) await login(owner.email, WRONG, '127.0.1.12');
+    await server.request('POST', '/api/v1/auth/password/forgot', { body: { email: owner.email } });
+    const token = (await smtp.nextMail(owner.email, /Reset/)).text.match(/#token=([A-Za-z0-9_-]{43})/)![1]!;
+    expect((await server.request('POST', '/api/v1/auth/password/reset', { body: { token, password: 'lantern quarry velvet ocelot' } })).status).toBe(204);
+    expect((await login(owner.email, 'lantern quarry velvet ocelot', '127.0.1.12')).status).toBe(429);
+    server.clock.advance(1000);
+    expect((await login(owner.email, 'lantern quarry velvet ocelot', '127.0.1.12')).status).toBe(200);
+  });
+
   it('checks parallel guesses on one account one after another, so they cannot slip past the delay together', async () => {
     const owner = await victim();
     const replies = await Promise.all(Array.from({ length: 30 }, () => login(owner.email, WRONG, '127.0.1.11')));

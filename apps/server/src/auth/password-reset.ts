@@ -66,6 +66,8 @@ export async function resetPassword(ctx: Context, token: string, password: strin
     await queueMail(tx, ctx.keyring, passwordChangedMail(found.email, 'reset', now), now);
     return found;
   });
-  await recordAttempt(pool, { email: user.email, userId: user.id, method: 'reset', client }, 'success', null, now);
+  // Not a completed sign-in (reason set): the account's failure count stands,
+  // or a reset every few guesses would clear the way to guessing codes.
+  await recordAttempt(pool, { email: user.email, userId: user.id, method: 'reset', client }, 'success', 'password_reset', now);
   await auditForUser(pool, user.id, { type: 'user', id: user.id, label: user.email, ip: client.ip }, { action: 'password.reset', target: { type: 'user', id: user.id } }, now);
 }

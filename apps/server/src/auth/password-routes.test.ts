@@ -139,8 +139,8 @@ describe('password reset', () => {
     expect((await me(owner.cookie)).status).toBe(401);
     expect((await login(owner.email, PASSWORD)).status).toBe(401);
     expect((await login(owner.email, NEW_PASSWORD)).status).toBe(200);
-    const { rows } = await server.db.superuser.query('SELECT method, result FROM login_attempts WHERE user_id = $1 AND method = $2', [owner.userId, 'reset']);
-    expect(rows).toEqual([{ method: 'reset', result: 'success' }]);
+    const { rows } = await server.db.superuser.query('SELECT method, result, reason FROM login_attempts WHERE user_id = $1 AND method = $2', [owner.userId, 'reset']);
+    expect(rows).toEqual([{ method: 'reset', result: 'success', reason: 'password_reset' }]);
     expect(await auditActions(owner.orgId, 'password.reset')).toBe(1);
     const notice = await smtp.nextMail(owner.email, /password was changed/);
     expect(notice.text).toMatch(/All its sessions were signed out/);
