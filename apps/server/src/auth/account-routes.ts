@@ -5,7 +5,7 @@ import { DateTime, OneOf, Text, UserSchema, Uuid } from '../http/schemas.js';
 import { actorOf, sessionOf } from './access.js';
 import { endOtherSessions, endSession, listSessions } from './account-sessions.js';
 import { exportOrgLogins, listOrgLogins, listOwnLogins } from './login-log.js';
-import { requestPasswordReset, resetPassword } from './password-reset.js';
+import { requestPasswordReset, ResetRequestCounter, resetPassword } from './password-reset.js';
 import { clientOf } from './routes.js';
 import { changePassword } from './service.js';
 import { clearSessionCookie } from './session-cookie.js';
@@ -44,6 +44,7 @@ const OrgParams = Type.Object({ orgId: Uuid });
 export function accountRoutes(ctx: Context) {
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+    const resetRequests = new ResetRequestCounter();
     // Sessions, IP addresses and login histories are personal data (ASVS 14.3).
     app.addHook('onSend', async (_request, reply) => {
       reply.header('cache-control', 'no-store');
@@ -62,7 +63,7 @@ export function accountRoutes(ctx: Context) {
       '/api/v1/auth/password/forgot',
       { config: { access: 'public' }, schema: { body: Type.Object({ email: Text({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }), response: { 202: Type.Object({}) } } },
       async (request, reply) => {
-        await requestPasswordReset(ctx, request.body.email);
+        await requestPasswordReset(ctx, resetRequests, request.body.email, request.ip);
         return reply.code(202).send({});
       },
     );

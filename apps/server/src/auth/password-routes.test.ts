@@ -165,7 +165,7 @@ describe('password reset', () => {
     const known = [owner, await memberAccount(server, owner.orgId, 'member'), await memberAccount(server, owner.orgId, 'viewer')];
     const timed = async (email: string) => {
       const started = performance.now();
-      expect((await forgot(email)).status).toBe(202);
+      expect((await forgot(email, '127.0.4.1')).status).toBe(202);
       return performance.now() - started;
     };
     const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -185,15 +185,26 @@ describe('password reset', () => {
   it('mails one account at most 3 reset links an hour, answering the same beyond', async () => {
     const owner = await ownerAccount(server);
     const replies = [];
-    for (let i = 0; i < 5; i++) replies.push(await forgot(owner.email));
+    for (let i = 0; i < 5; i++) replies.push(await forgot(owner.email, '127.0.4.2'));
     expect(replies.map((r) => [r.status, r.text])).toEqual(Array(5).fill([202, '{}']));
     expect(await resetRows(owner.userId)).toBe(3);
     for (let i = 0; i < 3; i++) await resetToken(owner.email);
     server.clock.advance(61 * 60_000);
-    await forgot(owner.email);
+    await forgot(owner.email, '127.0.4.2');
     expect(await resetRows(owner.userId)).toBe(4);
     await resetToken(owner.email);
     expect(smtp.received.filter((m) => m.to.includes(owner.email) && /Reset/.test(m.subject))).toHaveLength(4);
+  });
+
+  it('handles at most 30 requests an hour from one address, answering the same beyond; other addresses are unaffected', async () => {
+    const owner = await ownerAccount(server);
+    for (let i = 0; i < 30; i++) await forgot(`nobody-${i}-${owner.userId}@example.test`, '127.0.4.3');
+    const over = await forgot(owner.email, '127.0.4.3');
+    expect([over.status, over.text]).toEqual([202, '{}']);
+    expect(await resetRows(owner.userId)).toBe(0);
+    await forgot(owner.email, '127.0.4.4');
+    await resetToken(owner.email);
+    expect(await resetRows(owner.userId)).toBe(1);
   });
 
   it('treats case and spaces of the e-mail as the same account', async () => {
