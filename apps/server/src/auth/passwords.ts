@@ -1,7 +1,5 @@
 import { hash, verify, type Options } from '@node-rs/argon2';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
-import * as zxcvbnEn from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { AppError } from '../errors.js';
 
 // OWASP Password Storage cheat sheet: argon2id, m=19 MiB, t=2, p=1.
@@ -19,13 +17,23 @@ export const PASSWORD_MAX = 128;
 // 5 substitutions stays under ~100 ms and still recognises "P@ssw0rd"-style
 // words; 64 characters are far more than a strong password needs, and the
 // context words below are looked for in the whole password.
-const zxcvbn = new ZxcvbnFactory({
-  dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
-  graphs: zxcvbnCommon.adjacencyGraphs,
-  translations: zxcvbnEn.translations,
-  maxLength: 64,
-  l33tMaxSubstitutions: 5,
-});
+// Loaded at the first password set, not at start: its dictionaries take
+// ~0.4 s and ~50 MB, which every CLI command and most requests do not need.
+let zxcvbn: Promise<ZxcvbnFactory> | undefined;
+
+function strengthEstimator(): Promise<ZxcvbnFactory> {
+  zxcvbn ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]).then(
+    ([{ ZxcvbnFactory }, common, en]) =>
+      new ZxcvbnFactory({
+        dictionary: { ...common.dictionary, ...en.dictionary },
+        graphs: common.adjacencyGraphs,
+        translations: en.translations,
+        maxLength: 64,
+        l33tMaxSubstitutions: 5,
+      }),
+  );
+  return zxcvbn;
+}
 
 /** zxcvbn's "safely unguessable" (≥ 10^8 guesses, ASVS 6.2). */
 const MIN_SCORE = 3;
@@ -49,7 +57,7 @@ function contextWords(owner: PasswordOwner): string[] {
  * to guess or built from the account's own e-mail or name, or "parley".
  * Applied wherever a password is set: setup, CLI, invite, change, reset.
  */
-export function checkPasswordPolicy(password: string, owner: PasswordOwner): void {
+export async function checkPasswordPolicy(password: string, owner: PasswordOwner): Promise<void> {
   const length = [...password].length;
   if (length < PASSWORD_MIN) throw new AppError('password_too_short', `Use at least ${PASSWORD_MIN} characters.`);
   if (length > PASSWORD_MAX) throw new AppError('password_too_long', `Use at most ${PASSWORD_MAX} characters.`);
@@ -60,7 +68,7 @@ export function checkPasswordPolicy(password: string, owner: PasswordOwner): voi
     const what = found === 'parley' ? 'the name of this application' : 'your e-mail address or name';
     throw new AppError('password_weak', `Do not use ${what} in your password.`);
   }
-  const { score, feedback } = zxcvbn.check(password, words);
+  const { score, feedback } = (await strengthEstimator()).check(password, words);
   if (score < MIN_SCORE) {
     const why = [feedback.warning ?? 'This password is easy to guess.', ...feedback.suggestions].join(' ');
     throw new AppError('password_weak', `${why} A few unusual words together make a strong password.`);

@@ -15,7 +15,7 @@ export type NewUser = { email: string; name: string; password: string };
 
 /** Inserts a user; the caller's transaction decides what else happens with it. */
 export async function createUser(tx: Tx, input: NewUser, now: Date): Promise<User> {
-  checkPasswordPolicy(input.password, input);
+  await checkPasswordPolicy(input.password, input);
   const user = { id: randomUUID(), email: normalizeEmail(input.email), name: input.name.trim() };
   const passwordHash = await hashPassword(input.password);
   const { rowCount } = await tx.query(
@@ -28,7 +28,7 @@ export async function createUser(tx: Tx, input: NewUser, now: Date): Promise<Use
 
 /** Applies the password policy for this user, then stores the new hash. */
 export async function setPassword(db: Tx | pg.Pool, user: User, password: string): Promise<void> {
-  checkPasswordPolicy(password, user);
+  await checkPasswordPolicy(password, user);
   await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, await hashPassword(password)]);
 }
 
