@@ -4,142 +4,29 @@
 // and logs in with that, makes two-factor authentication a rule of the
 // organization, exports its login history, then invites a colleague from the
 // members page, who joins through the link and must set up a second factor.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { generate } from 'otplib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrowserStory, CLEAN_UP_TIMEOUT_MS, SET_UP_TIMEOUT_MS, browserSkipReason } from './support.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const BUILT_FILES = ['apps/server/dist/main.js', 'apps/dashboard/dist/index.html'];
-const SERVER_START_TIMEOUT_MS = 60_000;
-const SERVER_STOP_TIMEOUT_MS = 30_000;
-
-// On a laptop without Chromium the suite is skipped; in CI it must run.
-const isCi = Boolean(process.env.CI) && process.env.CI !== 'false' && process.env.CI !== '0';
-const skipReason = !existsSync(CHROMIUM) && !isCi ? `${CHROMIUM} is missing (apt-get install chromium); in CI this fails instead` : '';
-if (skipReason) console.warn(`e2e: skipping the accounts story: ${skipReason}`);
+const skipReason = browserSkipReason('accounts story');
 
 const OWNER = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'correct horse battery staple', organization: 'Acme Inc.' };
 const COLLEAGUE = { name: 'Grace Hopper', email: 'grace@example.com', password: 'a ship in port is safe' };
 
-const f = {
-  server: null as ChildProcess | null,
-  serverLog: [] as string[],
-  dataDir: '',
-  origin: '',
-  browser: null as Browser | null,
-  context: null as BrowserContext | null,
-  pageErrors: [] as string[],
-  cspReports: [] as string[],
-  screenshotDir: '',
-};
+const story = new BrowserStory({
+  builtFiles: ['apps/server/dist/main.js', 'apps/dashboard/dist/index.html'],
+  dataDirPrefix: 'parley-e2e-accounts-',
+  screenshotDirPrefix: 'parley-e2e-accounts-screenshots-',
+});
+const { step, screenshot } = story;
 
 // What the story hands from one step to the next.
 let page: Page;
 let totpSecret = '';
 let orgId = '';
 let inviteLink = '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createTcpServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `parley serve` and resolves with the one-time setup link it logs. */
-function startParley(port: number): Promise<string> {
-  const child = spawn(process.execPath, ['apps/server/bin/parley.js', 'serve'], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PARLEY_DATA_DIR: f.dataDir,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      PARLEY_PUBLIC_URL: f.origin,
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  f.server = child;
-  createInterface({ input: child.stderr! }).on('line', (line) => f.serverLog.push(`stderr: ${line}`));
-  return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      reject(new Error(`parley serve ${why}. Its output:\n${f.serverLog.slice(-40).join('\n')}`));
-    };
-    const timer = setTimeout(() => fail(`printed no setup link within ${SERVER_START_TIMEOUT_MS / 1000} s`), SERVER_START_TIMEOUT_MS);
-    child.once('exit', (code, signal) => fail(`exited early (code ${code}, signal ${signal})`));
-    child.once('error', (error) => fail(`could not start: ${error.message}`));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      f.serverLog.push(line);
-      let entry: { setupUrl?: unknown };
-      try {
-        entry = JSON.parse(line) as { setupUrl?: unknown };
-      } catch {
-        return;
-      }
-      if (typeof entry.setupUrl === 'string') {
-        clearTimeout(timer);
-        resolve(entry.setupUrl);
-      }
-    });
-  });
-}
-
-/** SIGTERM, then wait: Parley finishes requests and stops its PostgreSQL. SIGKILL if it hangs. */
-async function stopParley(): Promise<void> {
-  const child = f.server;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), SERVER_STOP_TIMEOUT_MS)));
-  const hung = await Promise.race([exited.then(() => false), timedOut]);
-  clearTimeout(timer);
-  if (hung) {
-    child.kill('SIGKILL');
-    await exited;
-    throw new Error(`parley serve did not stop within ${SERVER_STOP_TIMEOUT_MS / 1000} s of SIGTERM`);
-  }
-}
-
-async function screenshot(target: Page, name: string): Promise<void> {
-  await target.screenshot({ path: path.join(f.screenshotDir, `${name}.png`), fullPage: true });
-}
-
-/**
- * One step of the story: each builds on the ones before, so after a failure
- * the rest are skipped instead of failing for the same reason; the failing
- * step leaves a screenshot of every open page.
- */
-let failedStep = '';
-function step(name: string, run: () => Promise<void>) {
-  it(name, async (ctx) => {
-    ctx.skip(failedStep !== '', `skipped: an earlier step failed ("${failedStep}")`);
-    try {
-      await run();
-    } catch (error) {
-      failedStep = name;
-      const pages = f.browser?.contexts().flatMap((context) => context.pages()) ?? [];
-      await Promise.all(pages.map((open, i) => screenshot(open, `failed-${i}`).catch(() => undefined)));
-      throw error;
-    }
-  });
-}
 
 /** The authenticator app's code, `steps` 30-second periods from now (each step is accepted once). */
 const totpCode = (steps = 0): Promise<string> => generate({ secret: totpSecret, epoch: Math.floor(Date.now() / 1000) + steps * 30 });
@@ -158,44 +45,13 @@ async function enterPassword(): Promise<void> {
 
 describe.skipIf(skipReason !== '')('accounts in Chromium, against the real server', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`CI is set but ${CHROMIUM} is missing: install it (apt-get install chromium) — the browser tests must run in CI.`);
-    const missing = BUILT_FILES.filter((file) => !existsSync(path.join(REPO_ROOT, file)));
-    if (missing.length > 0) throw new Error(`Not built: ${missing.join(', ')}. Run \`npm run build\` first (\`npm test\` does).`);
-
-    f.dataDir = await mkdtemp(path.join(tmpdir(), 'parley-e2e-accounts-'));
-    f.screenshotDir = await mkdtemp(path.join(tmpdir(), 'parley-e2e-accounts-screenshots-'));
-    const port = await freePort();
-    // localhost, not 127.0.0.1: passkeys need a host name as their relying party.
-    f.origin = `http://localhost:${port}`;
-    const setupUrl = await startParley(port);
-
-    f.browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    f.context = await f.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
-    f.context.on('weberror', (error) => f.pageErrors.push(`${error.page()?.url()}: ${error.error().message}`));
-    f.context.on('console', (message) => {
-      if (message.text().includes('Content Security Policy')) f.cspReports.push(message.text());
-    });
-    page = await f.context.newPage();
+    await story.prepare();
+    const setupUrl = await story.startParley();
+    page = await (await story.launchBrowser()).newPage();
     await page.goto(setupUrl);
-  }, SERVER_START_TIMEOUT_MS + 60_000);
+  }, SET_UP_TIMEOUT_MS);
 
-  afterAll(async () => {
-    // Each clean-up runs even when an earlier one failed, so nothing is left behind.
-    const steps = [() => f.browser?.close(), () => stopParley(), () => (f.dataDir ? rm(f.dataDir, { recursive: true, force: true }) : undefined)];
-    const errors: unknown[] = [];
-    for (const cleanUp of steps) {
-      try {
-        await cleanUp();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    if (f.screenshotDir) console.info(`e2e: screenshots in ${f.screenshotDir}`);
-    if (errors.length > 0) throw new AggregateError(errors, 'e2e clean-up failed');
-  }, SERVER_STOP_TIMEOUT_MS + 30_000);
+  afterAll(() => story.cleanUp(), CLEAN_UP_TIMEOUT_MS);
 
   step('sets up the owner account', async () => {
     await page.getByRole('heading', { name: 'Set up Parley' }).waitFor();
@@ -250,7 +106,7 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
   });
 
   step("adds a passkey with Chromium's virtual authenticator", async () => {
-    const cdp = await f.context!.newCDPSession(page);
+    const cdp = await story.context!.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     await cdp.send('WebAuthn.addVirtualAuthenticator', {
       options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
@@ -286,7 +142,7 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
   });
 
   step('requires two-factor authentication for the organization', async () => {
-    await page.goto(`${f.origin}/`);
+    await page.goto(`${story.origin}/`);
     await page.getByRole('navigation', { name: 'Organization' }).getByRole('link', { name: 'Security' }).click();
     await page.getByRole('heading', { name: 'Sign-in policy' }).waitFor();
     [, orgId = ''] = /^\/orgs\/([^/]+)\/security$/.exec(new URL(page.url()).pathname) ?? [];
@@ -326,7 +182,7 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
     const link = page.getByTestId('invite-link');
     await link.waitFor();
     inviteLink = await link.inputValue();
-    expect(inviteLink).toMatch(new RegExp(`^${f.origin}/invite#token=[A-Za-z0-9_-]+$`));
+    expect(inviteLink).toMatch(new RegExp(`^${story.origin}/invite#token=[A-Za-z0-9_-]+$`));
     const invites = page.getByTestId('invites');
     await invites.getByText(COLLEAGUE.email).waitFor();
     expect(await invites.textContent()).toContain('Admin');
@@ -334,12 +190,12 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
   });
 
   step('the colleague opens the link, creates an account and lands in the organization', async () => {
-    const context = await f.browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    const context = await story.browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
     const guest = await context.newPage();
     await guest.goto(inviteLink);
     await guest.getByRole('heading', { name: `Join ${OWNER.organization}` }).waitFor();
     // The token left the address bar at once.
-    expect(guest.url()).toBe(`${f.origin}/invite`);
+    expect(guest.url()).toBe(`${story.origin}/invite`);
     await guest.getByLabel('Your name').fill(COLLEAGUE.name);
     await guest.getByLabel('Password').fill(COLLEAGUE.password);
     await guest.getByRole('button', { name: 'Create account and join' }).click();
@@ -347,7 +203,7 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
     // The organization requires two-factor authentication: nothing else opens until there is one.
     await guest.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     expect(new URL(guest.url()).pathname).toBe('/account/enroll');
-    await guest.goto(`${f.origin}/`);
+    await guest.goto(`${story.origin}/`);
     await guest.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     await screenshot(guest, '8-enroll');
     await guest.getByRole('button', { name: 'Set up an authenticator app' }).click();
@@ -367,8 +223,8 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
   });
 
   it('raised no CSP violation or script error, and the server logged no error', async () => {
-    expect(f.cspReports).toEqual([]);
-    expect(f.pageErrors).toEqual([]);
-    expect(f.serverLog.filter((line) => line.startsWith('stderr:') || /"level":(50|60)/.test(line))).toEqual([]);
+    expect(story.cspReports).toEqual([]);
+    expect(story.pageErrors).toEqual([]);
+    expect(story.serverErrors()).toEqual([]);
   });
 });
