@@ -4,16 +4,18 @@
 //
 //   node bench/login.mjs [--duration 10] [--connections 8] [--accounts 40]
 //                        [--failed-rate 1000] [--log-level warn]
+//                        [--parley-bin path/to/bin/parley.js]  (another build, to compare)
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { formatCpu, processTree, startCpuMeter } from './cpu.mjs';
 import {
-  assertBuilt, BENCH_EMAIL, BENCH_PASSWORD, createBenchProject, embeddedSuperuserUrl, feedbackBody, freePort, makeDataDir, onCleanup, parleyEnv,
+  assertBuilt, BENCH_EMAIL, BENCH_PASSWORD, createBenchProject, embeddedSuperuserUrl, feedbackBody, freePort, makeDataDir, onCleanup, PARLEY_BIN, parleyEnv,
   readPostmaster, startParley, WIDGET_HEADERS,
 } from './lib.mjs';
 
@@ -24,6 +26,7 @@ const { values: flags } = parseArgs({
     accounts: { type: 'string', default: '40' },
     'failed-rate': { type: 'string', default: '1000' },
     'log-level': { type: 'string', default: 'warn' },
+    'parley-bin': { type: 'string', default: PARLEY_BIN },
   },
   strict: true,
 });
@@ -208,8 +211,9 @@ const cleanup = onCleanup(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 try {
-  server = await startParley(env);
-  const key = await createBenchProject(env);
+  const bin = path.resolve(flags['parley-bin']);
+  server = await startParley(env, { bin });
+  const key = await createBenchProject(env, bin);
   const superuserUrl = embeddedSuperuserUrl(dataDir);
   const logins = await createLoginAccounts(superuserUrl, accounts);
   const postmaster = readPostmaster(dataDir).pid;
