@@ -39,6 +39,8 @@ export type TestServer = {
   request(method: string, path: string, options?: RequestOptions): Promise<Reply>;
   /** A request with exactly the headers given, nothing added. */
   rawRequest(method: string, path: string, options?: RequestOptions): Promise<Reply>;
+  /** Works every due outbox job now and waits for it (audits of failed logins, mail). */
+  jobsDone(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -79,6 +81,10 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     app,
     rawRequest,
     request: (method, path, options = {}) => rawRequest(method, path, { ...options, headers: { 'sec-fetch-site': 'same-origin', ...options.headers } }),
+    async jobsDone() {
+      app.outbox.kick();
+      await app.outbox.idle();
+    },
     async close() {
       await app.close();
       await db.drop();

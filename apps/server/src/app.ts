@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAccessControl } from './auth/access.js';
 import { accountRoutes } from './auth/account-routes.js';
 import { authRoutes } from './auth/routes.js';
+import { LOGIN_FAILURE_JOB, loginFailureJob } from './auth/service.js';
 import type { Context } from './context.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { ProjectDirectory } from './feedback/ingest.js';
@@ -68,7 +69,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
 
   const writer = new FeedbackWriter(ctx.db.app);
   const directory = new ProjectDirectory(ctx.db.app, ctx.keyring, ctx.config.projectCacheSeconds * 1000);
-  const outbox = new OutboxWorker(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log) }, app.log);
+  const outbox = new OutboxWorker(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log), [LOGIN_FAILURE_JOB]: loginFailureJob(ctx) }, app.log);
   app.decorate('outbox', outbox);
   let stopHousekeeping = () => {};
   app.addHook('onReady', async () => {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Context } from '../context.js';
 import { DateTime, OneOf, Text, UserSchema, Uuid } from '../http/schemas.js';
 import { actorOf, sessionOf } from './access.js';
+import { ATTEMPT_METHODS, ATTEMPT_RESULTS } from './attempts.js';
 import { endOtherSessions, endSession, listSessions } from './account-sessions.js';
 import { exportOrgLogins, listOrgLogins, listOwnLogins } from './login-log.js';
 import { requestPasswordReset, ResetRequestCounter, resetPassword } from './password-reset.js';
@@ -14,8 +15,6 @@ import { clearSessionCookie } from './session-cookie.js';
 // UTF-16 units each) so the policy, not the schema, explains a refusal.
 const Password = Text({ minLength: 1, maxLength: 1024 });
 
-const METHODS = ['password', 'totp', 'webauthn', 'recovery', 'reset', 'invite'] as const;
-const RESULTS = ['success', 'failure', 'blocked'] as const;
 
 const attemptProperties = {
   id: Type.String(),
@@ -23,8 +22,8 @@ const attemptProperties = {
   email: Type.String(),
   ip: Type.Union([Type.String(), Type.Null()]),
   userAgent: Type.Union([Type.String(), Type.Null()]),
-  method: OneOf(METHODS),
-  result: OneOf(RESULTS),
+  method: OneOf(ATTEMPT_METHODS),
+  result: OneOf(ATTEMPT_RESULTS),
   reason: Type.Union([Type.String(), Type.Null()]),
 };
 const Next = Type.Union([Type.String(), Type.Null()]);
@@ -32,8 +31,8 @@ const Next = Type.Union([Type.String(), Type.Null()]);
 const Cursor = Text({ maxLength: 18, pattern: '^[0-9]{1,18}$' });
 
 const filterProperties = {
-  result: Type.Optional(OneOf(RESULTS)),
-  method: Type.Optional(OneOf(METHODS)),
+  result: Type.Optional(OneOf(ATTEMPT_RESULTS)),
+  method: Type.Optional(OneOf(ATTEMPT_METHODS)),
   userId: Type.Optional(Uuid),
   from: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),
   to: Type.Optional(Type.String({ format: 'date-time', maxLength: 40 })),

@@ -13,8 +13,10 @@ export const IP_WINDOW_MS = 15 * 60_000;
 export const IP_BLOCK_AFTER = 100;
 export const IP_BLOCK_MS = 60 * 60_000;
 
-export type AttemptMethod = 'password' | 'totp' | 'webauthn' | 'recovery' | 'reset' | 'invite';
-export type AttemptResult = 'success' | 'failure' | 'blocked';
+export const ATTEMPT_METHODS = ['password', 'totp', 'webauthn', 'recovery', 'reset', 'invite'] as const;
+export const ATTEMPT_RESULTS = ['success', 'failure', 'blocked'] as const;
+export type AttemptMethod = (typeof ATTEMPT_METHODS)[number];
+export type AttemptResult = (typeof ATTEMPT_RESULTS)[number];
 export type AttemptClient = { ip: string; userAgent: string | undefined };
 
 export type Attempt = {

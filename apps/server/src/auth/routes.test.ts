@@ -44,6 +44,7 @@ describe('POST /api/v1/auth/login', () => {
 
   it('records successful and failed logins in the organization audit log', async () => {
     await login(owner.email, 'wrong password here');
+    await server.jobsDone();
     const { rows } = await server.db.superuser.query<{ action: string }>(`SELECT action FROM audit_events WHERE org_id = $1 AND action LIKE 'login.%' ORDER BY seq`, [owner.orgId]);
     expect(rows.map((r) => r.action)).toContain('login.failed');
     expect(rows.map((r) => r.action)).toContain('login.succeeded');

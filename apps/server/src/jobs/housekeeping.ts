@@ -8,15 +8,16 @@ const DAY_MS = 24 * 3_600_000;
 const OUTBOX_KEEP_MS = 7 * DAY_MS;
 
 /**
- * Deletes what has expired: sessions past their timeouts, used or expired
- * reset tokens, lapsed login blocks, login-log rows older than the retention
- * and finished outbox jobs. Every statement is idempotent, so any number of
- * instances may run it.
+ * Deletes what has expired: sessions past their timeouts, reset tokens older
+ * than an hour (they expire after 30 minutes), lapsed login blocks, login-log
+ * rows older than the retention and finished outbox jobs. Every statement is
+ * idempotent, so any number of instances may run it.
  */
 export async function sweepExpired(pool: pg.Pool, now: Date, loginLogDays: number): Promise<Record<string, number>> {
   const statements: Record<string, [string, unknown[]]> = {
     sessions: ['DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at + make_interval(secs => idle_ms / 1000.0) <= $1', [now]],
-    passwordResets: ['DELETE FROM password_resets WHERE expires_at <= $1 OR used_at IS NOT NULL', [now]],
+    // Kept an hour after they were asked for: the cap on reset mails per account counts them.
+    passwordResets: ['DELETE FROM password_resets WHERE created_at <= $1', [new Date(now.getTime() - 3_600_000)]],
     loginBlocks: ['DELETE FROM login_blocks WHERE until <= $1', [now]],
     loginAttempts: ['DELETE FROM login_attempts WHERE at < $1', [new Date(now.getTime() - loginLogDays * DAY_MS)]],
     outbox: ['DELETE FROM outbox WHERE coalesce(done_at, failed_at) < $1', [new Date(now.getTime() - OUTBOX_KEEP_MS)]],
