@@ -101,6 +101,42 @@ async function benchSuccessfulLogins(url, meterGroups, logins) {
   return { result, cpu: stop() };
 }
 
+// ---- c. known and unknown e-mails cost the same ------------------------------
+
+/** One wrong-password login, timed from the client; each from its own address so no limit applies. */
+function timedFailedLogin(url, email, i) {
+  const body = loginBody(email, 'Summer2026!x');
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const request = http.request(new URL(`${url}/api/v1/auth/login`), {
+      method: 'POST',
+      agent: false,
+      localAddress: `127.2.${Math.floor(i / 254) % 256}.${1 + (i % 254)}`,
+      headers: { ...LOGIN_HEADERS, 'content-length': Buffer.byteLength(body) },
+    }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode, ms: performance.now() - started }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** Alternates a wrong password on a real account and on an unknown e-mail, one at a time, and compares the latencies. */
+async function benchEnumerationTiming(url, logins, rounds) {
+  const known = [];
+  const unknown = [];
+  for (let i = 0; i < rounds; i++) {
+    const a = await timedFailedLogin(url, logins[i % logins.length].email, 2 * i);
+    const b = await timedFailedLogin(url, `nobody-${i}@example.test`, 2 * i + 1);
+    if (a.status !== 401 || b.status !== 401) throw new Error(`expected 401 for both, got ${a.status} and ${b.status}`);
+    known.push(a.ms);
+    unknown.push(b.ms);
+  }
+  const pick = (values, q) => values.sort((x, y) => x - y)[Math.floor(q * (values.length - 1))].toFixed(1);
+  return { known: { p50: pick(known, 0.5), p90: pick(known, 0.9) }, unknown: { p50: pick(unknown, 0.5), p90: pick(unknown, 0.9) } };
+}
+
 // ---- b. ingestion beside failed logins ----------------------------------------
 
 function ingestionLoad(url, key) {
@@ -239,6 +275,12 @@ try {
     if (summary) console.log(summary);
     console.log(`    CPU: ${formatCpu(row.cpu)}`);
   }
+
+  await clearLoginLimits(superuserUrl);
+  const rounds = Math.min(200, accounts * 4);
+  const c = await benchEnumerationTiming(server.url, logins, rounds);
+  console.log(`\nc. a wrong password for a real account vs for an unknown e-mail, ${rounds} of each, one at a time`);
+  console.log(`   real account: p50 ${c.known.p50} ms, p90 ${c.known.p90} ms; unknown e-mail: p50 ${c.unknown.p50} ms, p90 ${c.unknown.p90} ms`);
 } finally {
   await cleanup();
 }

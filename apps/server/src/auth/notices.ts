@@ -1,7 +1,7 @@
 import type { Mail } from '../mail/mailer.js';
 
-// Mail about the account's password and sign-ins, so its owner hears of a
-// change or an attack even when someone else caused it. Plain text; the only
+// Mail about the account's password, second factors and sign-ins, so its
+// owner hears of a change or an attack even when someone else caused it. Plain text; the only
 // outside values in them (device, IP) are cleaned by their makers.
 
 const utc = (at: Date) => `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -41,3 +41,16 @@ export const accountLockedMail = (to: string, until: Date): Mail => ({
     `until ${utc(until)}. The attempts did not get in.\n\n` +
     'If they were not yours, someone may be guessing your password: choose a long, unique one and turn on two-factor sign-in.\n',
 });
+
+function factorNotice(to: string, subject: string, what: string, at: Date): Mail {
+  return { to, subject, text: `${what}\n\n${when(at)}\n\n${NOT_YOU}\n` };
+}
+
+export const factorAddedMail = (to: string, factor: string, at: Date) =>
+  factorNotice(to, 'Two-factor sign-in method added', `${factor} was added to your Parley account as a second factor for signing in.`, at);
+
+export const factorRemovedMail = (to: string, factor: string, at: Date) =>
+  factorNotice(to, 'Two-factor sign-in method removed', `${factor} was removed from your Parley account. Your other sessions were signed out.`, at);
+
+export const recoveryCodeUsedMail = (to: string, left: number, at: Date) =>
+  factorNotice(to, 'A recovery code was used', `One of your recovery codes was used to confirm a sign-in to your Parley account. ${left} unused codes are left.`, at);

@@ -12,7 +12,7 @@ import { normalizeEmail } from '../users/service.js';
 import { queueMail } from '../mail/mailer.js';
 import { saveChallenge, takeChallenge } from './challenge.js';
 import { mfaMethods, mfaRequiredFor } from './methods.js';
-import { factorAddedMail, factorRemovedMail, recoveryCodeUsedMail } from './notices.js';
+import { factorAddedMail, factorRemovedMail, recoveryCodeUsedMail } from '../auth/notices.js';
 import { authenticationOptions, deletePasskey, insertPasskey, listPasskeys, registrationOptions, verifyAssertion, verifyRegistration, type Passkey } from './passkeys.js';
 import { countRecoveryCodesLeft, removeRecoveryCodes, replaceRecoveryCodes, useRecoveryCode } from './recovery-codes.js';
 import { checkTotp, confirmTotp, removeTotp, startTotp, totpStatus } from './totp.js';
