@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 
 // Every setting Parley reads. This is the only module that touches
@@ -28,6 +29,21 @@ export type Config = {
   smtpUrl: URL | undefined;
   /** The From address of Parley's e-mail. */
   smtpFrom: string;
+  /** Redis for rate-limit counters and the challenge replay store shared by every instance. */
+  redisUrl: URL | undefined;
+  /** Where shared state lives; `auto`: Redis if REDIS_URL, else PostgreSQL if DATABASE_URL, else this process's memory. */
+  sharedState: 'auto' | 'memory' | 'postgres' | 'redis';
+  /** Prefix of every Redis key, so installations can share one Redis. */
+  redisPrefix: string;
+  /** Proxies (IPs, CIDR ranges, or `loopback`) whose X-Forwarded-For / Forwarded headers name the client. */
+  trustedProxies: string[];
+  captcha: {
+    /** Each provider's documented siteverify endpoint (an operator may point at a mirror such as www.recaptcha.net). */
+    verifyUrls: { recaptcha: URL; turnstile: URL; hcaptcha: URL };
+    /** Extra PEM certificates trusted for those endpoints (a TLS-inspecting proxy's CA). */
+    caFile: string | undefined;
+    timeoutMs: number;
+  };
 };
 
 type Env = Record<string, string | undefined>;
@@ -39,6 +55,18 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const SHARED_STATES = ['auto', 'memory', 'postgres', 'redis'] as const;
+
+/** An IP address, a CIDR range of one, or the word `loopback`. */
+function isProxyEntry(entry: string): boolean {
+  if (entry === 'loopback') return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const version = net.isIP(address ?? '');
+  if (version === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const prefix = Number(bits);
+  return /^\d{1,3}$/.test(bits) && prefix <= (version === 4 ? 32 : 128);
+}
 
 /** Reads and validates every setting at once, so one start lists every problem. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
@@ -116,6 +144,42 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const smtpFrom = env.SMTP_FROM || `Parley <parley@${publicUrl.hostname}>`;
   if (/[\r\n]/.test(smtpFrom)) problems.push('SMTP_FROM must be one line');
 
+  const url = (name: string, fallback: string | undefined, protocols: string[]): URL | undefined => {
+    const raw = env[name] || fallback;
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) problems.push(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+      return parsed;
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+      return fallback === undefined ? undefined : new URL(fallback);
+    }
+  };
+
+  const redisUrl = url('REDIS_URL', undefined, ['redis:', 'rediss:']);
+  const sharedState = (env.PARLEY_SHARED_STATE || 'auto') as Config['sharedState'];
+  if (!SHARED_STATES.includes(sharedState)) problems.push(`PARLEY_SHARED_STATE must be one of ${SHARED_STATES.join(', ')}`);
+  if (sharedState === 'redis' && !redisUrl) problems.push('PARLEY_SHARED_STATE=redis needs REDIS_URL');
+  const redisPrefix = env.PARLEY_REDIS_PREFIX ?? 'parley:';
+  if (!/^[A-Za-z0-9:_.-]{0,64}$/.test(redisPrefix)) problems.push('PARLEY_REDIS_PREFIX must be up to 64 letters, digits or : _ . -');
+
+  const trustedProxies = (env.PARLEY_TRUSTED_PROXIES ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of trustedProxies) {
+    if (!isProxyEntry(entry)) problems.push(`PARLEY_TRUSTED_PROXIES: "${entry}" is not an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or "loopback"`);
+  }
+
+  const https = ['https:'];
+  const captcha = {
+    verifyUrls: {
+      recaptcha: url('PARLEY_RECAPTCHA_VERIFY_URL', 'https://www.google.com/recaptcha/api/siteverify', https)!,
+      turnstile: url('PARLEY_TURNSTILE_VERIFY_URL', 'https://challenges.cloudflare.com/turnstile/v0/siteverify', https)!,
+      hcaptcha: url('PARLEY_HCAPTCHA_VERIFY_URL', 'https://api.hcaptcha.com/siteverify', https)!,
+    },
+    caFile: env.PARLEY_CAPTCHA_CA_FILE ? path.resolve(cwd, env.PARLEY_CAPTCHA_CA_FILE) : undefined,
+    timeoutMs: int('PARLEY_CAPTCHA_TIMEOUT_MS', 5000, 100, 60_000),
+  };
+
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -136,6 +200,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     loginLogDays: int('PARLEY_LOGIN_LOG_DAYS', 90, 1, 3650),
     smtpUrl,
     smtpFrom,
+    redisUrl,
+    sharedState,
+    redisPrefix,
+    trustedProxies,
+    captcha,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

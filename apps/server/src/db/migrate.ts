@@ -2,12 +2,14 @@ import type pg from 'pg';
 import initial from './migrations/0001-initial.js';
 import widget from './migrations/0002-widget.js';
 import accounts from './migrations/0003-accounts.js';
+import frontDoor from './migrations/0004-front-door.js';
 
 // Each migration runs once, in order, in its own transaction.
 const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'initial', sql: initial },
   { version: 2, name: 'widget', sql: widget },
   { version: 3, name: 'accounts', sql: accounts },
+  { version: 4, name: 'front-door', sql: frontDoor },
 ];
 
 export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version;
