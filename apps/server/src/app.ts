@@ -19,6 +19,7 @@ import { orgRoutes } from './orgs/routes.js';
 import { MAIL_JOB, mailJobHandler } from './mail/mailer.js';
 import { registerProblemHandlers } from './http/problems.js';
 import { projectRoutes } from './projects/routes.js';
+import { registerClientIp } from './security/client-ip.js';
 import { assertSameOrigin } from './security/csrf.js';
 import { registerSecurityHeaders } from './security/headers.js';
 import { setupRoutes } from './setup/routes.js';
@@ -57,6 +58,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  registerClientIp(app, ctx.config.trustedProxies, ctx.config.forwardedHeader);
   registerProblemHandlers(app);
   registerSecurityHeaders(app, ctx.config.publicUrl);
   await app.register(cookie);

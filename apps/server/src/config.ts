@@ -37,6 +37,8 @@ export type Config = {
   redisPrefix: string;
   /** Proxies (IPs, CIDR ranges, or `loopback`) whose X-Forwarded-For / Forwarded headers name the client. */
   trustedProxies: string[];
+  /** Which header trusted proxies write: one only, so a client cannot add the other to name itself. */
+  forwardedHeader: 'x-forwarded-for' | 'forwarded';
   captcha: {
     /** Each provider's documented siteverify endpoint (an operator may point at a mirror such as www.recaptcha.net). */
     verifyUrls: { recaptcha: URL; turnstile: URL; hcaptcha: URL };
@@ -169,6 +171,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     if (!isProxyEntry(entry)) problems.push(`PARLEY_TRUSTED_PROXIES: "${entry}" is not an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or "loopback"`);
   }
 
+  const forwardedHeader = (env.PARLEY_FORWARDED_HEADER || 'x-forwarded-for').toLowerCase() as Config['forwardedHeader'];
+  if (forwardedHeader !== 'x-forwarded-for' && forwardedHeader !== 'forwarded') problems.push('PARLEY_FORWARDED_HEADER must be x-forwarded-for or forwarded');
+
   const https = ['https:'];
   const captcha = {
     verifyUrls: {
@@ -204,6 +209,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sharedState,
     redisPrefix,
     trustedProxies,
+    forwardedHeader,
     captcha,
   };
   if (problems.length > 0) throw new ConfigError(problems);

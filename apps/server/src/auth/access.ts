@@ -125,5 +125,5 @@ export function memberOf(request: FastifyRequest): Member {
 
 export function actorOf(request: FastifyRequest) {
   const session = sessionOf(request);
-  return { type: 'user' as const, id: session.userId, label: session.email, ip: request.ip };
+  return { type: 'user' as const, id: session.userId, label: session.email, ip: request.clientIp };
 }

@@ -62,7 +62,7 @@ export function accountRoutes(ctx: Context) {
       '/api/v1/auth/password/forgot',
       { config: { access: 'public' }, schema: { body: Type.Object({ email: Text({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }), response: { 202: Type.Object({}) } } },
       async (request, reply) => {
-        await requestPasswordReset(ctx, resetRequests, request.body.email, request.ip);
+        await requestPasswordReset(ctx, resetRequests, request.body.email, request.clientIp);
         return reply.code(202).send({});
       },
     );

@@ -40,7 +40,7 @@ export async function recognizeDevice(ctx: Context, request: FastifyRequest, rep
       [user.id, hash],
     );
     if (!rows[0]?.known && rows[0]?.others) {
-      await queueMail(tx, ctx.keyring, newDeviceMail(user.email, describeDevice(request.headers['user-agent']), request.ip, now), now);
+      await queueMail(tx, ctx.keyring, newDeviceMail(user.email, describeDevice(request.headers['user-agent']), request.clientIp, now), now);
     }
     await tx.query(
       `INSERT INTO known_devices (user_id, device_hash, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $3)

@@ -37,7 +37,7 @@ export async function sendLogin(ctx: Context, request: FastifyRequest, reply: Fa
 }
 
 export function clientOf(request: FastifyRequest) {
-  return { ip: request.ip, userAgent: request.headers['user-agent'] };
+  return { ip: request.clientIp, userAgent: request.headers['user-agent'] };
 }
 
 export function authRoutes(ctx: Context) {

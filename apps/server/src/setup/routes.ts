@@ -28,7 +28,7 @@ export function setupRoutes(ctx: Context) {
 
     typed.post('/api/v1/setup', { config: { access: 'public' }, schema: { body: SetupBody, response: { 201: Type.Object({ user: UserSchema }) } } }, async (request, reply) => {
       const now = ctx.clock.now();
-      const { user } = await completeSetup(ctx.db.app, ctx.keyring, request.body, now, request.ip);
+      const { user } = await completeSetup(ctx.db.app, ctx.keyring, request.body, now, request.clientIp);
       const { token } = await startSession(ctx, user, clientOf(request));
       setSessionCookie(reply, token);
       return reply.code(201).send({ user });

@@ -179,7 +179,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
           throw new AppError('idempotency_key_invalid', 'Idempotency-Key must be 1 to 128 letters, digits or _ . : -');
         }
         const id = await ingestFeedback({ pool: ctx.db.app, keyring: ctx.keyring, writer }, request.ingestProject!, request.body, {
-          ip: request.ip,
+          ip: request.clientIp,
           userAgent: request.headers['user-agent'],
           idempotencyKey,
           now: ctx.clock.now(),
