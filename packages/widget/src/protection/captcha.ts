@@ -54,15 +54,20 @@ type Hcaptcha = {
 };
 type ProviderWindow = Window & { grecaptcha?: Grecaptcha; turnstile?: Turnstile; hcaptcha?: Hcaptcha };
 
+// Turnstile and hCaptcha call the function named by `onload=` once their API
+// is set up (hCaptcha documents that its script's load event may come
+// first); reCAPTCHA has grecaptcha.ready() for the same purpose.
+const READY_CALLBACKS = { turnstile: 'parleyTurnstileReady', hcaptcha: 'parleyHcaptchaReady' } as const;
+
 /** Each provider's documented script URL, in the form that lets us render and execute explicitly. */
 export function scriptUrl({ provider, siteKey }: CaptchaConfig): string {
   switch (provider) {
     case 'recaptcha':
       return `https://www.google.com/recaptcha/api.js?render=${encodeURIComponent(siteKey)}`;
     case 'turnstile':
-      return 'https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit';
+      return `https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit&onload=${READY_CALLBACKS.turnstile}`;
     case 'hcaptcha':
-      return 'https://js.hcaptcha.com/1/api.js?render=explicit';
+      return `https://js.hcaptcha.com/1/api.js?render=explicit&onload=${READY_CALLBACKS.hcaptcha}`;
   }
 }
 
@@ -70,13 +75,20 @@ export function scriptUrl({ provider, siteKey }: CaptchaConfig): string {
 // the next send tries again.
 const loads = new Map<string, Promise<void>>();
 
-function loadScript(src: string, nonce: string | undefined): Promise<void> {
+function loadScript(config: CaptchaConfig): Promise<void> {
+  const src = scriptUrl(config);
   let load = loads.get(src);
   if (!load) {
     load = new Promise<void>((resolve, reject) => {
-      const script = h('script', { src, async: true, nonce });
-      const fail = (error: CaptchaError) => {
+      const script = h('script', { src, async: true, nonce: config.nonce });
+      const readyCallback = config.provider === 'recaptcha' ? undefined : READY_CALLBACKS[config.provider];
+      const globals = window as unknown as Record<string, unknown>;
+      const settle = () => {
         clearTimeout(timer);
+        if (readyCallback) delete globals[readyCallback];
+      };
+      const fail = (error: CaptchaError) => {
+        settle();
         script.remove();
         loads.delete(src);
         reject(error);
@@ -85,10 +97,12 @@ function loadScript(src: string, nonce: string | undefined): Promise<void> {
         () => fail(new CaptchaError(`${new URL(src).host} did not load within ${SCRIPT_TIMEOUT_MS / 1000} s (blocked by the page's Content-Security-Policy?)`, 'timeout')),
         SCRIPT_TIMEOUT_MS,
       );
-      script.onload = () => {
-        clearTimeout(timer);
+      const ready = () => {
+        settle();
         resolve();
       };
+      if (readyCallback) globals[readyCallback] = ready;
+      else script.onload = ready;
       script.onerror = () => fail(new CaptchaError(`${src} did not load (blocked by the page's Content-Security-Policy or the network)`, 'load'));
       document.head.append(script);
     });
@@ -168,7 +182,7 @@ export async function captchaToken(config: CaptchaConfig, container: HTMLElement
       onAbort = () => reject(abortError(signal!));
       signal?.addEventListener('abort', onAbort, { once: true });
       const run = async () => {
-        await loadScript(scriptUrl(config), config.nonce);
+        await loadScript(config);
         signal?.throwIfAborted();
         timer = setTimeout(() => reject(new CaptchaError(`no ${config.provider} token within ${TOKEN_TIMEOUT_MS / 1000} s`, 'timeout')), TOKEN_TIMEOUT_MS);
         if (config.provider === 'recaptcha') return recaptchaToken(config);
