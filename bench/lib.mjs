@@ -2,11 +2,14 @@
 // account and a project through its CLI, find its embedded PostgreSQL, and
 // clean everything up again. Loopback only.
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const PARLEY_BIN = path.join(REPO_ROOT, 'apps/server/bin/parley.js');
@@ -35,13 +38,72 @@ export function freePort() {
   });
 }
 
-/** The environment a Parley process (server or CLI) of this run gets. */
-export function parleyEnv({ dataDir, port, databaseUrl, appRole, logLevel = 'warn' }) {
+/**
+ * The environment a Parley process (server or CLI) of this run gets. `redis`
+ * (from `benchRedis`) puts the shared state (rate limits, challenge replays)
+ * in Redis under this run's own prefix; without it Parley's `auto` picks
+ * memory on the embedded database, PostgreSQL with `databaseUrl`.
+ */
+export function parleyEnv({ dataDir, port, databaseUrl, appRole, logLevel = 'warn', redis }) {
   const env = { ...process.env, PARLEY_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PARLEY_PUBLIC_URL: `http://localhost:${port}`, LOG_LEVEL: logLevel };
-  delete env.DATABASE_URL;
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'PARLEY_REDIS_PREFIX', 'PARLEY_SHARED_STATE']) delete env[name];
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   if (appRole) env.PARLEY_DB_APP_ROLE = appRole;
+  if (redis) {
+    env.REDIS_URL = redis.url;
+    env.PARLEY_REDIS_PREFIX = redis.prefix;
+  }
   return env;
+}
+
+const redisClient = (url) => new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+
+/** Whether a Redis answers PING at `url` (benches use it when the machine has one). */
+export async function redisAnswers(url) {
+  const client = redisClient(url);
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A key prefix of this run's own in the Redis at `url`; `drop()` deletes every key under it. */
+export function benchRedis(url) {
+  const prefix = `parley-bench-${randomBytes(4).toString('hex')}:`;
+  return {
+    url,
+    prefix,
+    async drop() {
+      const client = redisClient(url);
+      await client.connect();
+      let cursor = '0';
+      do {
+        const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        if (keys.length > 0) await client.unlink(...keys);
+        cursor = next;
+      } while (cursor !== '0');
+      await client.quit();
+    },
+  };
+}
+
+/** Pids of running processes whose command name is `name` (e.g. a Redis server not started by the bench), for CPU accounting. */
+export function pidsNamed(name) {
+  const pids = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
 
 export function isAlive(pid) {
@@ -149,8 +211,116 @@ export function feedbackBody(n) {
   });
 }
 
+/**
+ * The fields the widget adds for the front door: a solved proof-of-work
+ * `challenge` payload (when there is one), the time since the dialog opened,
+ * an empty honeypot and the widget session's reporter id.
+ */
+export function protectedFeedbackBody(n, { challenge, reporter }) {
+  const body = JSON.parse(feedbackBody(n));
+  return JSON.stringify({ ...body, ...(challenge ? { challenge } : {}), elapsedMs: 4000, honeypot: '', reporter });
+}
+
+/** A reporter id as the widget makes one per session. */
+export const newReporter = () => randomBytes(16).toString('base64url');
+
 // Frozen: autocannon adds content-length to the headers object it is given.
 export const WIDGET_HEADERS = Object.freeze({ origin: 'https://example.com', 'content-type': 'application/json', 'user-agent': 'parley-bench/1' });
+
+// The dashboard's own requests carry same-origin Fetch Metadata (CSRF check).
+const DASHBOARD_HEADERS = Object.freeze({ 'content-type': 'application/json', 'sec-fetch-site': 'same-origin', 'user-agent': 'parley-bench/1' });
+
+async function expectJson(response, what) {
+  if (response.ok) return response.json();
+  throw new Error(`${what}: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * Signs in to the dashboard API as the bench account and finds the project
+ * with public key `key`; `protect(change)` applies `change` to the project's
+ * protection settings (PUT …/protection) and returns what the server stored.
+ */
+export async function openBenchProject(url, key) {
+  const login = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: DASHBOARD_HEADERS, body: JSON.stringify({ email: BENCH_EMAIL, password: BENCH_PASSWORD }) });
+  await expectJson(login, 'sign-in');
+  const cookie = login.headers.getSetCookie().find((c) => c.startsWith('__Host-parley_session=')).split(';')[0];
+  const headers = { ...DASHBOARD_HEADERS, cookie };
+  const me = await expectJson(await fetch(`${url}/api/v1/me`, { headers }), 'GET /api/v1/me');
+  const orgId = me.organizations[0].id;
+  const { items } = await expectJson(await fetch(`${url}/api/v1/orgs/${orgId}/projects`, { headers }), 'list projects');
+  const projectId = items.find((p) => p.key === key).id;
+  const base = `${url}/api/v1/orgs/${orgId}/projects/${projectId}`;
+  return {
+    orgId,
+    projectId,
+    async protect(change) {
+      const { settings } = await expectJson(await fetch(`${base}/protection`, { headers }), 'GET protection');
+      const body = JSON.stringify(change(structuredClone(settings)));
+      return (await expectJson(await fetch(`${base}/protection`, { method: 'PUT', headers, body }), 'PUT protection')).settings;
+    },
+    /** The server's refusal counts of the last 24 h (flushed every 10 s). */
+    async refusals() {
+      return expectJson(await fetch(`${base}/protection/refusals`, { headers }), 'GET refusals');
+    },
+  };
+}
+
+/**
+ * Limits far above any bench's load, so a bench measures the work of each
+ * protection rather than a limit answering 429.
+ */
+export const BENCH_LIMITS = Object.freeze({
+  perIp: { points: 1_000_000, seconds: 60 },
+  perReporter: { points: 1_000_000, seconds: 60 },
+  projectPerMinute: 1_000_000,
+  projectPerDay: 10_000_000,
+  challengesPerIp: { points: 1_000_000, seconds: 60 },
+});
+
+/**
+ * keep-alive agents, each bound to its own loopback source address
+ * (127.0.0.0/8 all routes to `lo` on Linux), so the server sees `count`
+ * different client IPs: `${prefix}.1`, `${prefix}.2`, …
+ */
+export function loopbackAgents(prefix, count, socketsEach = 1) {
+  if (count > 254) throw new Error('at most 254 addresses per prefix');
+  return Array.from({ length: count }, (_, i) => new http.Agent({ keepAlive: true, maxSockets: socketsEach, localAddress: `${prefix}.${i + 1}` }));
+}
+
+/**
+ * One request over `agent`. Resolves with the status (or 'error'), the body
+ * text and the latency in ms from sending to the last byte; never rejects.
+ */
+export function send(url, { agent, method = 'POST', headers = WIDGET_HEADERS, body }) {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const request = http.request(url, { method, agent, headers: body === undefined ? headers : { ...headers, 'content-length': Buffer.byteLength(body) } }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+      response.on('error', (error) => resolve({ status: 'error', text: error.message, ms: performance.now() - started }));
+    });
+    request.on('error', (error) => resolve({ status: 'error', text: error.message, ms: performance.now() - started }));
+    request.end(body);
+  });
+}
+
+/** "403 challenge_invalid" for a problem+json answer, "201" for success, "error" for no answer. */
+export function outcomeOf({ status, text }) {
+  if (status === 'error' || status < 400) return String(status);
+  try {
+    return `${status} ${JSON.parse(text).code}`;
+  } catch {
+    return String(status);
+  }
+}
+
+/** p-th percentile (0..100) of `values` (sorted in place), nearest rank. */
+export function percentile(values, p) {
+  if (values.length === 0) return NaN;
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))];
+}
 
 /** Runs `fn` at most once, on normal exit, error or Ctrl-C: benchmarks must not leave servers or data behind. */
 export function onCleanup(fn) {

@@ -1,0 +1,237 @@
+// A flood from one IP against the widget's feedback endpoint while
+// legitimate visitors (other IPs, each submission with a freshly solved
+// proof-of-work challenge) keep submitting at a steady rate. Prints what the
+// flood got back and how long it took, and the legitimate traffic's success
+// and latency with and without the flood beside it. Asserts no timing.
+// See bench/README.md.
+//
+//   node bench/flood.mjs [--flood-requests 50000] [--flood-connections 256] [--rate 50]
+//                        [--duration 10] [--redis] [--redis-url URL] [--log-level warn]
+//                        [--cpu-prof DIR] [--parley-bin path/to/bin/parley.js]
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { describePool, payloadOf, solvedPool } from './challenge-pool.mjs';
+import { formatCpu, processTree, startCpuMeter } from './cpu.mjs';
+import {
+  assertBuilt, benchRedis, createBenchProject, freePort, loopbackAgents, makeDataDir, newReporter, onCleanup, openBenchProject, outcomeOf,
+  PARLEY_BIN, parleyEnv, percentile, pidsNamed, protectedFeedbackBody, readPostmaster, redisAnswers, send, sleep, startParley, WIDGET_HEADERS,
+} from './lib.mjs';
+import { summarizeProfile } from './profile-summary.mjs';
+
+const FLOOD_ADDRESS = '127.0.0.66';
+
+/**
+ * The flood, in a worker thread so its event loop does not delay the
+ * legitimate requests' timing in the main thread (the CPU is still shared).
+ * `concurrency` requests in flight on keep-alive sockets from one address.
+ * The bodies are what a bot that does not solve challenges can send: a valid
+ * submission with a made-up challenge and a new reporter id each time.
+ */
+async function flood({ url, requests, concurrency }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, localAddress: FLOOD_ADDRESS });
+  const forged = (n) => payloadOf({ algorithm: 'SHA-256', challenge: randomBytes(32).toString('hex'), salt: `${randomBytes(12).toString('hex')}?expires=${Math.floor(Date.now() / 1000) + 300}&`, signature: randomBytes(32).toString('hex') }, n);
+  const outcomes = {};
+  let sent = 0;
+  parentPort.postMessage({ started: true });
+  const started = performance.now();
+  const client = async () => {
+    while (sent < requests) {
+      const n = sent++;
+      const body = protectedFeedbackBody(n, { challenge: forged(n), reporter: newReporter() });
+      const outcome = outcomeOf(await send(url, { agent, body }));
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  agent.destroy();
+  parentPort.postMessage({ outcomes, seconds: (performance.now() - started) / 1000 });
+}
+
+/**
+ * Legitimate visitors: one submission every 1/rate s (open loop: a slow
+ * answer does not delay the next send), each from one of 50 addresses
+ * 127.0.1.x with a solved challenge and its own reporter id. Runs for
+ * `seconds` and then until `until` settles, or until the payloads run out.
+ */
+async function legitimate(url, agents, payloads, { rate, seconds, until }) {
+  const results = [];
+  const pending = [];
+  let untilSettled = !until;
+  const settle = () => (untilSettled = true);
+  until?.then(settle, settle);
+  const started = performance.now();
+  let i = 0;
+  for (;;) {
+    const due = started + (i * 1000) / rate;
+    if (due > performance.now()) await sleep(due - performance.now());
+    if (performance.now() - started >= seconds * 1000 && untilSettled) break;
+    if (i >= payloads.length) break;
+    const body = protectedFeedbackBody(i, { challenge: payloads[i], reporter: newReporter() });
+    const sentAt = performance.now();
+    pending.push(send(url, { agent: agents[i % agents.length], headers: { ...WIDGET_HEADERS, 'idempotency-key': `flood-legit-${randomBytes(6).toString('hex')}` }, body }).then((answer) => results.push({ sentAt, ms: answer.ms, outcome: outcomeOf(answer) })));
+    i++;
+  }
+  await Promise.all(pending);
+  return { results, seconds: (performance.now() - started) / 1000, ranOut: i >= payloads.length && !untilSettled };
+}
+
+function summarize(results) {
+  const outcomes = {};
+  for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  const ok = results.filter((r) => r.outcome === '201').map((r) => r.ms);
+  const ms = (p) => percentile(ok, p).toFixed(1);
+  return { sent: results.length, ok: ok.length, outcomes, p50: ms(50), p95: ms(95), p99: ms(99), max: ms(100) };
+}
+
+const describe = (s) => `${s.ok} of ${s.sent} accepted; latency of the accepted p50 ${s.p50} ms, p95 ${s.p95} ms, p99 ${s.p99} ms, max ${s.max} ms; answers ${JSON.stringify(s.outcomes)}`;
+
+/** The server's refusal counter flushes every 10 s: wait (at most 15 s) until it has counted `expected` refusals. */
+async function serverRefusals(project, expected) {
+  const started = performance.now();
+  let counted = await project.refusals();
+  while (counted.total < expected && performance.now() - started < 15_000) {
+    await sleep(1000);
+    counted = await project.refusals();
+  }
+  return counted;
+}
+
+async function main() {
+  const { values: flags } = parseArgs({
+    options: {
+      'flood-requests': { type: 'string', default: '50000' },
+      'flood-connections': { type: 'string', default: '256' },
+      rate: { type: 'string', default: '50' },
+      duration: { type: 'string', default: process.env.BENCH_DURATION ?? '10' },
+      redis: { type: 'boolean', default: false },
+      'redis-url': { type: 'string', default: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
+      'log-level': { type: 'string', default: 'warn' },
+      'cpu-prof': { type: 'string' },
+      'parley-bin': { type: 'string', default: PARLEY_BIN },
+    },
+    strict: true,
+  });
+  const floodRequests = Number(flags['flood-requests']);
+  const floodConnections = Number(flags['flood-connections']);
+  const rate = Number(flags.rate);
+  const duration = Number(flags.duration);
+  // Bounded: a typo must not turn into an hour of load.
+  if (!(floodRequests >= 1 && floodRequests <= 1_000_000) || !(floodConnections >= 1 && floodConnections <= 2000) || !(rate > 0 && rate <= 500) || !(duration > 0 && duration <= 120)) {
+    process.stderr.write('--flood-requests must be 1..1000000, --flood-connections 1..2000, --rate 1..500 per second, --duration 1..120 s\n');
+    process.exit(2);
+  }
+  if (flags.redis && !(await redisAnswers(flags['redis-url']))) {
+    process.stderr.write(`--redis: no Redis answers at ${flags['redis-url']}\n`);
+    process.exit(2);
+  }
+  assertBuilt();
+
+  const dataDir = makeDataDir();
+  const port = await freePort();
+  const redis = flags.redis ? benchRedis(flags['redis-url']) : null;
+  const env = parleyEnv({ dataDir, port, logLevel: flags['log-level'], redis });
+  let profileDir = null;
+  if (flags['cpu-prof']) {
+    fs.mkdirSync(flags['cpu-prof'], { recursive: true });
+    profileDir = fs.mkdtempSync(path.join(path.resolve(flags['cpu-prof']), 'flood-'));
+  }
+  let server = null;
+  const cleanup = onCleanup(async () => {
+    await server?.stop();
+    await redis?.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  const state = redis ? `limits in Redis ${new URL(redis.url).host}` : 'limits in memory (embedded PostgreSQL, no Redis)';
+  console.log(`flood bench: ${floodRequests.toLocaleString('en')} requests from ${FLOOD_ADDRESS} over ${floodConnections} connections, beside ${rate} legitimate submissions/s; ${state}`);
+  console.log(`node ${process.version}, ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? '?'}); the flood, the legitimate clients, Parley and PostgreSQL share them.\n`);
+  try {
+    const bin = path.resolve(flags['parley-bin']);
+    server = await startParley(env, { bin, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+    const key = await createBenchProject(env, bin);
+    const project = await openBenchProject(server.url, key);
+    // Defaults, except: no wait before sending, and a project minute limit
+    // that the legitimate rate (both phases within a minute) stays under.
+    const settings = await project.protect((s) => ({
+      ...s,
+      captcha: { ...s.captcha, provider: 'pow' },
+      minSeconds: 0,
+      limits: { ...s.limits, projectPerMinute: Math.max(s.limits.projectPerMinute, Math.ceil(rate * 60 * 2)) },
+    }));
+    const l = settings.limits;
+    console.log(`project limits: per IP ${l.perIp.points}/${l.perIp.seconds} s, per reporter ${l.perReporter.points}/${l.perReporter.seconds} s, project ${l.projectPerMinute}/min and ${l.projectPerDay}/day, challenges per IP ${l.challengesPerIp.points}/${l.challengesPerIp.seconds} s`);
+
+    const url = new URL(`/api/widget/v1/projects/${key}/feedback`, server.url).href;
+    const agents = loopbackAgents('127.0.1', 50, 4);
+    const postmaster = readPostmaster(dataDir).pid;
+    const meterGroups = { server: () => [server.pid], postgres: () => processTree(postmaster), ...(redis ? { redis: () => pidsNamed('redis-server') } : {}) };
+    const poolFor = async (seconds) => {
+      const count = Math.ceil(rate * seconds);
+      const pool = await solvedPool(server.url, key, agents, { count, budgetSeconds: 180 });
+      console.log(`  ${describePool(pool)}`);
+      return pool.payloads;
+    };
+
+    console.log(`\na. legitimate traffic alone: ${rate}/s for ${duration} s`);
+    const alonePayloads = await poolFor(duration);
+    let meter = startCpuMeter(meterGroups);
+    const alone = await legitimate(url, agents, alonePayloads, { rate, seconds: duration });
+    const aloneCpu = meter();
+    const a = summarize(alone.results);
+    console.log(`  ${describe(a)}`);
+    console.log(`  CPU: ${formatCpu(aloneCpu)}`);
+
+    // Enough challenges for a flood that takes longer than the phase.
+    console.log(`\nb. the same legitimate traffic while ${floodRequests.toLocaleString('en')} requests flood in from ${FLOOD_ADDRESS}`);
+    const floodPayloads = await poolFor(Math.max(duration, 30));
+    const floodWorker = new Worker(new URL(import.meta.url), { workerData: { role: 'flood', url, requests: floodRequests, concurrency: floodConnections } });
+    let floodStarted = 0;
+    let floodEnded = 0;
+    const floodDone = new Promise((resolve, reject) => {
+      floodWorker.on('error', reject);
+      floodWorker.on('message', (message) => {
+        if (message.started) floodStarted = performance.now();
+        else {
+          floodEnded = performance.now();
+          resolve(message);
+        }
+      });
+    });
+    meter = startCpuMeter(meterGroups);
+    const during = await legitimate(url, agents, floodPayloads, { rate, seconds: duration, until: floodDone });
+    const floodCpu = meter();
+    const floodResult = await floodDone;
+    await floodWorker.terminate();
+
+    const refusedByClient = Object.entries(floodResult.outcomes).filter(([k]) => k !== '201').reduce((sum, [, v]) => sum + v, 0);
+    console.log(`  flood: ${floodRequests.toLocaleString('en')} requests in ${floodResult.seconds.toFixed(1)} s (${Math.round(floodRequests / floodResult.seconds).toLocaleString('en')}/s); answers ${JSON.stringify(floodResult.outcomes)}`);
+    const inFlood = during.results.filter((r) => r.sentAt >= floodStarted && r.sentAt <= floodEnded);
+    console.log(`  legitimate, sent while the flood ran: ${describe(summarize(inFlood))}`);
+    console.log(`  legitimate, whole phase (${during.seconds.toFixed(1)} s): ${describe(summarize(during.results))}`);
+    if (during.ranOut) console.log('  (the legitimate pool ran out before the flood ended)');
+    console.log(`  CPU: ${formatCpu(floodCpu).replace('load generator', 'load generator (flood + legitimate)')}`);
+    console.log(`  server CPU per flood request: ${Math.round((1e6 * floodCpu.server) / floodRequests)} µs (whole phase, legitimate traffic included)`);
+
+    const legitimateRefused = [alone, during].flatMap((p) => p.results).filter((r) => r.outcome !== '201').length;
+    const counted = await serverRefusals(project, refusedByClient + legitimateRefused);
+    console.log(`\nrefusals counted by the server (last 24 h): ${counted.total.toLocaleString('en')} ${JSON.stringify(Object.fromEntries(counted.reasons.map((r) => [r.code, r.count])))}; refused answers seen by the clients: ${(refusedByClient + legitimateRefused).toLocaleString('en')}`);
+    const flooded = summarize(inFlood);
+    console.log(`\nsummary: legitimate p99 ${a.p99} ms alone, ${flooded.p99} ms during the flood (issue target < 100 ms); ${flooded.ok} of ${flooded.sent} accepted during the flood`);
+  } finally {
+    await cleanup();
+  }
+  if (profileDir) {
+    for (const file of fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'))) console.log(`\n${summarizeProfile(path.join(profileDir, file))}`);
+  }
+}
+
+// The same file is the flood's worker thread.
+if (!isMainThread) {
+  if (workerData?.role === 'flood') await flood(workerData);
+} else {
+  await main();
+}
