@@ -160,7 +160,7 @@ function isFeedbackStatus(value: unknown): value is FeedbackStatus {
   return (FEEDBACK_STATUSES as readonly unknown[]).includes(value);
 }
 
-export const PROJECT_TABS = ['widget', 'install'] as const;
+export const PROJECT_TABS = ['widget', 'protection', 'install'] as const;
 export type ProjectTab = (typeof PROJECT_TABS)[number];
 
 function isProjectTab(value: unknown): value is ProjectTab {

@@ -26,6 +26,9 @@ import type {
   Passkey,
   Permissions,
   Project,
+  Protection,
+  ProtectionSettings,
+  Refusals,
   SecurityPolicy,
   Session,
   SetupState,
@@ -282,6 +285,16 @@ export const api = {
   /** Creates or replaces the project's identity secret; the answer is the only time it is shown. */
   createIdentitySecret: (orgId: string, projectId: string) =>
     request<{ secret: string }>('POST', apiPath`/api/v1/orgs/${orgId}/projects/${projectId}/identity-secret`),
+  getProtection: (orgId: string, projectId: string) =>
+    request<Protection>('GET', apiPath`/api/v1/orgs/${orgId}/projects/${projectId}/protection`),
+  /** `settings` is always the full object: the server replaces it whole. */
+  updateProtection: (orgId: string, projectId: string, settings: ProtectionSettings) =>
+    request<Protection>('PUT', apiPath`/api/v1/orgs/${orgId}/projects/${projectId}/protection`, settings),
+  /** Stores the third-party captcha secret sealed; it is never sent back. */
+  setCaptchaSecret: (orgId: string, projectId: string, secret: string) =>
+    request<void>('PUT', apiPath`/api/v1/orgs/${orgId}/projects/${projectId}/protection/captcha-secret`, { secret }),
+  getRefusals: (orgId: string, projectId: string) =>
+    request<Refusals>('GET', apiPath`/api/v1/orgs/${orgId}/projects/${projectId}/protection/refusals`),
 
   listFeedback: (orgId: string, projectId: string, query: FeedbackListQuery) =>
     request<Page<FeedbackSummary>>(

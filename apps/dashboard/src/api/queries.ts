@@ -7,6 +7,8 @@ export const queryKeys = {
   setup: ['setup'] as const,
   projects: (orgId: string) => ['orgs', orgId, 'projects'] as const,
   project: (orgId: string, projectId: string) => ['orgs', orgId, 'projects', projectId] as const,
+  protection: (orgId: string, projectId: string) => ['orgs', orgId, 'projects', projectId, 'protection'] as const,
+  refusals: (orgId: string, projectId: string) => ['orgs', orgId, 'projects', projectId, 'refusals'] as const,
   feedbackList: (orgId: string, projectId: string) =>
     ['orgs', orgId, 'projects', projectId, 'feedback'] as const,
   feedback: (orgId: string, feedbackId: string) => ['orgs', orgId, 'feedback', feedbackId] as const,
@@ -42,6 +44,20 @@ export const projectQuery = (orgId: string, projectId: string) =>
   queryOptions({
     queryKey: queryKeys.project(orgId, projectId),
     queryFn: () => api.getProject(orgId, projectId),
+  });
+
+export const protectionQuery = (orgId: string, projectId: string) =>
+  queryOptions({
+    queryKey: queryKeys.protection(orgId, projectId),
+    queryFn: () => api.getProtection(orgId, projectId),
+  });
+
+/** Refusals keep coming while the page is open: refreshed every minute. */
+export const refusalsQuery = (orgId: string, projectId: string) =>
+  queryOptions({
+    queryKey: queryKeys.refusals(orgId, projectId),
+    queryFn: () => api.getRefusals(orgId, projectId),
+    refetchInterval: 60_000,
   });
 
 export const feedbackQuery = (orgId: string, feedbackId: string) =>

@@ -293,3 +293,70 @@ export type Page<T> = {
 export type List<T> = {
   items: T[];
 };
+
+export const CAPTCHA_PROVIDERS = ['pow', 'recaptcha', 'turnstile', 'hcaptcha', 'none'] as const;
+export type CaptchaProvider = (typeof CAPTCHA_PROVIDERS)[number];
+
+/** A limit of `points` requests per `seconds`. */
+export type LimitWindow = { points: number; seconds: number };
+
+/** How a project's ingestion endpoint defends itself (apps/server/src/projects/protection.ts). */
+export type ProtectionSettings = {
+  captcha: {
+    provider: CaptchaProvider;
+    /** The third-party provider's public site key; null for pow and none. */
+    siteKey: string | null;
+    /** reCAPTCHA v3: the lowest score accepted, 0 to 1. */
+    minScore: number;
+    /** The action the widget names and the server expects back. */
+    action: string;
+    /** Accept submissions when the provider cannot be reached. */
+    failOpen: boolean;
+  };
+  /** Least seconds from opening the dialog to sending, 0 to 60. */
+  minSeconds: number;
+  /** Every submission must carry a token minted by the site's backend with the identity secret. */
+  signedSubmissions: boolean;
+  /** Reserved for submissions authenticated by an API key. */
+  serverSubmissions: boolean;
+  limits: {
+    perIp: LimitWindow;
+    perReporter: LimitWindow;
+    projectPerMinute: number;
+    projectPerDay: number;
+    challengesPerIp: LimitWindow;
+  };
+  spam: {
+    blockedWords: string[];
+    blockedEmailDomains: string[];
+    blockedIpRanges: string[];
+    /** null: no limit. */
+    maxLinks: number | null;
+    /** Identical messages from one reporter within an hour are stored once. */
+    dropDuplicates: boolean;
+  };
+};
+
+/** The server's default limits (../shared/SECURITY.md), shown next to each limit. */
+export const DEFAULT_LIMITS: ProtectionSettings['limits'] = {
+  perIp: { points: 300, seconds: 300 },
+  perReporter: { points: 10, seconds: 600 },
+  projectPerMinute: 600,
+  projectPerDay: 50_000,
+  challengesPerIp: { points: 600, seconds: 300 },
+};
+
+/** GET/PUT …/protection. The captcha secret is write-only: only whether one is stored. */
+export type Protection = {
+  settings: ProtectionSettings;
+  hasCaptchaSecret: boolean;
+  domains: string[];
+};
+
+/** Refused submissions of the last 24 hours, by problem code and by hour. */
+export type Refusals = {
+  since: string;
+  total: number;
+  reasons: { code: string; count: number }[];
+  hours: { hour: string; count: number }[];
+};

@@ -1,21 +1,20 @@
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link, useBlocker } from '@tanstack/react-router';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useCallback, useState, type ReactNode } from 'react';
 import { api } from '../api/client';
 import { projectQuery, queryKeys } from '../api/queries';
-import { FEEDBACK_STATUSES, type FeedbackStatus, type FeedbackSummary, type Project } from '../api/types';
-import { BusyButton } from '../components/busy-button';
+import { FEEDBACK_STATUSES, type FeedbackStatus, type FeedbackSummary } from '../api/types';
 import { BackToProjects } from '../components/crumbs';
 import { ErrorNotice } from '../components/error-notice';
 import { LoadMore } from '../components/load-more';
 import { Rating } from '../components/rating';
 import { ScreenshotIcon } from '../components/screenshot-icon';
 import { StatusBadge } from '../components/status-badge';
-import { TextAreaField } from '../components/text-field';
-import { excerpt, formatDateTime, parseDomains, STATUS_LABELS } from '../lib/format';
+import { excerpt, formatDateTime, STATUS_LABELS } from '../lib/format';
 import { usePageTitle } from '../lib/use-page-title';
 import type { ProjectTab } from '../router';
 import { InstallPanel, IdentitySecretPanel } from './project/install-panel';
+import { ProtectionPanel } from './project/protection-panel';
 import { WidgetSettingsForm } from './project/widget-settings-form';
 
 const route = getRouteApi('/authenticated/orgs/$orgId/projects/$projectId');
@@ -26,15 +25,19 @@ export function ProjectPage() {
   const { orgId, projectId } = route.useParams();
   const { tab, status } = route.useSearch();
   const project = useQuery(projectQuery(orgId, projectId));
-  const [hasUnsavedSettings, setUnsavedSettings] = useState(false);
+  const [unsaved, setUnsaved] = useState<Record<UnsavedTab, boolean>>({ widget: false, protection: false });
+  const onWidgetChanged = useCallback((isChanged: boolean) => setUnsaved((u) => ({ ...u, widget: isChanged })), []);
+  const onProtectionChanged = useCallback((isChanged: boolean) => setUnsaved((u) => ({ ...u, protection: isChanged })), []);
+  const unsavedNames = UNSAVED_TABS.filter((t) => unsaved[t]).map((t) => UNSAVED_NAMES[t]);
+  const hasUnsaved = unsavedNames.length > 0;
   usePageTitle(project.data?.name ?? 'Project');
 
-  // Leaving the project with unsaved widget settings asks first; switching
-  // tabs does not (every tab stays mounted, so the draft survives).
+  // Leaving the project with unsaved settings asks first; switching tabs does
+  // not (every tab stays mounted, so the drafts survive).
   const leave = useBlocker({
     shouldBlockFn: ({ current, next }) => current.pathname !== next.pathname,
-    enableBeforeUnload: hasUnsavedSettings,
-    disabled: !hasUnsavedSettings,
+    enableBeforeUnload: hasUnsaved,
+    disabled: !hasUnsaved,
     withResolver: true,
   });
 
@@ -79,7 +82,7 @@ export function ProjectPage() {
       </div>
       {leave.status === 'blocked' && (
         <div className="notice notice-warning leave-confirm" role="alertdialog" aria-labelledby="leave-title">
-          <p id="leave-title">The widget settings have unsaved changes. Leave this project and discard them?</p>
+          <p id="leave-title">The {unsavedNames.join(' and the ')} have unsaved changes. Leave this project and discard them?</p>
           <div className="form-actions">
             <button type="button" className="button button-danger button-small" onClick={leave.proceed}>
               Discard and leave
@@ -93,91 +96,64 @@ export function ProjectPage() {
       )}
       <nav className="tabs" aria-label="Project sections">
         {tabLink(undefined, 'Inbox')}
-        {tabLink(
-          'widget',
-          <>
-            Widget settings
-            {hasUnsavedSettings && (
-              <>
-                <span className="tab-dot" aria-hidden="true" />
-                <span className="visually-hidden"> (unsaved changes)</span>
-              </>
-            )}
-          </>,
-        )}
+        {tabLink('widget', <TabLabel label="Widget settings" isUnsaved={unsaved.widget} />)}
+        {tabLink('protection', <TabLabel label="Protection" isUnsaved={unsaved.protection} />)}
         {tabLink('install', 'Install')}
       </nav>
       <div hidden={tab !== undefined}>
         <Inbox orgId={orgId} projectId={projectId} />
       </div>
       <div hidden={tab !== 'widget'}>
-        <WidgetSettingsForm orgId={orgId} project={project.data} onChangedState={setUnsavedSettings} />
+        <WidgetSettingsForm orgId={orgId} project={project.data} onChangedState={onWidgetChanged} />
+      </div>
+      <div hidden={tab !== 'protection'}>
+        <ProtectionPanel orgId={orgId} project={project.data} onChangedState={onProtectionChanged} />
       </div>
       <div hidden={tab !== 'install'} className="install-layout">
         <InstallPanel project={project.data} />
         <div>
           <IdentitySecretPanel orgId={orgId} project={project.data} />
-          <DomainsEditor orgId={orgId} project={project.data} />
+          <section className="card section" aria-labelledby="install-domains-title">
+            <h2 id="install-domains-title">Allowed domains</h2>
+            <p className="hint">
+              The widget works only on the sites listed under{' '}
+              <Link to="/orgs/$orgId/projects/$projectId" params={{ orgId, projectId }} search={{ tab: 'protection' }}>
+                Protection
+              </Link>
+              {project.data.domains.length === 0 ? ', and none is listed yet.' : ':'}
+            </p>
+            {project.data.domains.length > 0 && (
+              <ul className="domain-list" data-testid="install-domains">
+                {project.data.domains.map((domain) => (
+                  <li key={domain}>
+                    <code>{domain}</code>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
         </div>
       </div>
     </>
   );
 }
 
-function DomainsEditor({ orgId, project }: { orgId: string; project: Project }) {
-  const queryClient = useQueryClient();
-  const [text, setText] = useState(() => project.domains.join('\n'));
+/** The tabs whose forms can hold unsaved changes, and how the leave question names them. */
+const UNSAVED_TABS = ['widget', 'protection'] as const;
+type UnsavedTab = (typeof UNSAVED_TABS)[number];
+const UNSAVED_NAMES: Record<UnsavedTab, string> = { widget: 'widget settings', protection: 'protection settings' };
 
-  const save = useMutation({
-    mutationFn: () => api.updateProject(orgId, project.id, { domains: parseDomains(text) }),
-    onSuccess: (updated) => {
-      queryClient.setQueryData(queryKeys.project(orgId, project.id), updated);
-      void queryClient.invalidateQueries({ queryKey: queryKeys.projects(orgId), exact: true });
-      setText(updated.domains.join('\n'));
-    },
-  });
-
-  function submit(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    save.mutate();
-  }
-
-  const isChanged = parseDomains(text).join('\n') !== project.domains.join('\n');
-
+function TabLabel({ label, isUnsaved }: { label: string; isUnsaved: boolean }) {
   return (
-    <section className="card section" aria-labelledby="domains-title">
-      <h2 id="domains-title">Allowed domains</h2>
-      <form onSubmit={submit} className="form">
-        <TextAreaField
-          label="Allowed domains"
-          hideLabel
-          name="domains"
-          rows={4}
-          spellCheck={false}
-          autoCapitalize="off"
-          value={text}
-          onChange={(value) => {
-            setText(value);
-            save.reset();
-          }}
-          hint={
-            <>
-              One per line: <code>example.com</code>, <code>*.example.org</code> or{' '}
-              <code>https://app.example.com:8443</code>. Feedback from any other site is refused.
-            </>
-          }
-        />
-        <ErrorNotice error={save.error} />
-        <div className="form-actions">
-          <BusyButton busy={save.isPending} busyLabel="Saving…" disabled={!isChanged}>
-            Save domains
-          </BusyButton>
-          <span className="save-status" role="status">
-            {save.isSuccess && !isChanged ? 'Saved' : ''}
-          </span>
-        </div>
-      </form>
-    </section>
+    <>
+      {label}
+      {isUnsaved && (
+        <>
+          <span className="tab-dot" aria-hidden="true" />
+          <span className="visually-hidden"> (unsaved changes)</span>
+        </>
+      )}
+    </>
   );
 }
 

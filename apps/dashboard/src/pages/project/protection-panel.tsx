@@ -1,0 +1,51 @@
+import { useQuery } from '@tanstack/react-query';
+import { protectionQuery } from '../../api/queries';
+import type { Project } from '../../api/types';
+import { ErrorNotice } from '../../components/error-notice';
+import { useOrgAccess } from '../../lib/use-org-access';
+import { DomainsForm } from './domains-form';
+import { ProtectionForm } from './protection-form';
+import { RefusalsPanel } from './refusals-panel';
+
+type Props = {
+  orgId: string;
+  project: Project;
+  /** Told whenever the settings form starts or stops holding unsaved changes. */
+  onChangedState: (isChanged: boolean) => void;
+};
+
+/** The project's front door: what was refused lately, the allowed domains, bot protection, limits and spam rules. */
+export function ProtectionPanel({ orgId, project, onChangedState }: Props) {
+  const { can } = useOrgAccess(orgId);
+  // Only decides what to offer; the server checks projects.manage on every change.
+  const canEdit = can('projects.manage');
+  const protection = useQuery(protectionQuery(orgId, project.id));
+
+  return (
+    <div className="protection" data-testid="protection">
+      {!canEdit && (
+        <p className="notice notice-warning" data-testid="protection-read-only">
+          Your role can see this project’s protection but not change it.
+        </p>
+      )}
+      <RefusalsPanel orgId={orgId} projectId={project.id} />
+      {protection.isPending ? (
+        <p className="muted">Loading protection settings…</p>
+      ) : protection.isError ? (
+        <ErrorNotice error={protection.error} />
+      ) : (
+        <>
+          <DomainsForm orgId={orgId} projectId={project.id} domains={protection.data.domains} canEdit={canEdit} />
+          <ProtectionForm
+            orgId={orgId}
+            projectId={project.id}
+            protection={protection.data}
+            hasIdentitySecret={project.hasIdentitySecret}
+            canEdit={canEdit}
+            onChangedState={onChangedState}
+          />
+        </>
+      )}
+    </div>
+  );
+}
