@@ -152,7 +152,7 @@ async function main() {
   try {
     const bin = path.resolve(flags['parley-bin']);
     server = await startParley(env, { bin, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
-    const key = await createBenchProject(env, bin);
+    const key = await createBenchProject(env, bin, { protection: 'default' });
     const project = await openBenchProject(server.url, key);
     // Defaults, except: no wait before sending, and a project minute limit
     // that the legitimate rate (both phases within a minute) stays under.
