@@ -101,7 +101,7 @@ async function consumeWith(limiter: RateLimiterAbstract, rule: LimitRule, key: s
 async function peekWith(limiter: RateLimiterAbstract, rule: LimitRule, key: string): Promise<LimitResult> {
   const res = await limiter.get(safeKey(key));
   if (!res) return { allowed: true, limit: rule.points, remaining: rule.points, resetSeconds: rule.seconds, consumed: 0 };
-  return { allowed: res.consumedPoints < rule.points, limit: rule.points, remaining: res.remainingPoints, resetSeconds: toSeconds(res.msBeforeNext), consumed: res.consumedPoints };
+  return { allowed: res.remainingPoints > 0, limit: rule.points, remaining: res.remainingPoints, resetSeconds: toSeconds(res.msBeforeNext), consumed: res.consumedPoints };
 }
 
 // Once a key is over its limit, the rest of its window is refused from
@@ -152,11 +152,11 @@ class MemoryState implements SharedState {
     this.keys = new ExpiringKeys(clock);
   }
 
-  consume(rule: LimitRule, key: string, points = 1) {
+  async consume(rule: LimitRule, key: string, points = 1) {
     return consumeWith(this.limiters.get(rule), rule, key, points);
   }
 
-  peek(rule: LimitRule, key: string) {
+  async peek(rule: LimitRule, key: string) {
     return peekWith(this.limiters.get(rule), rule, key);
   }
 
@@ -209,11 +209,11 @@ class PostgresState implements SharedState {
     );
   }
 
-  consume(rule: LimitRule, key: string, points = 1) {
+  async consume(rule: LimitRule, key: string, points = 1) {
     return consumeWith(this.limiters.get(rule), rule, key, points);
   }
 
-  peek(rule: LimitRule, key: string) {
+  async peek(rule: LimitRule, key: string) {
     return peekWith(this.limiters.get(rule), rule, key);
   }
 
@@ -323,11 +323,11 @@ class RedisState implements SharedState {
     return state;
   }
 
-  consume(rule: LimitRule, key: string, points = 1) {
+  async consume(rule: LimitRule, key: string, points = 1) {
     return consumeWith(this.limiters.get(rule), rule, key, points);
   }
 
-  peek(rule: LimitRule, key: string) {
+  async peek(rule: LimitRule, key: string) {
     return peekWith(this.limiters.get(rule), rule, key);
   }
 
