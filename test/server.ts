@@ -44,9 +44,14 @@ export type TestServer = {
   close(): Promise<void>;
 };
 
-/** Parley over real HTTP on a random port, with its own database and a fake clock. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const db = await createTestDatabase();
+export type TestServerOptions = {
+  /** A database another test server also uses (two instances of one deployment); the caller drops it. */
+  database?: TestDatabase;
+};
+
+/** Parley over real HTTP on a random port, with its own database (unless given one) and a fake clock. */
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
+  const db = options.database ?? (await createTestDatabase());
   const config: Config = loadConfig({ PARLEY_PUBLIC_URL: PUBLIC_URL, PARLEY_PROJECT_CACHE_SECONDS: '0', ...env });
   const clock = fakeClock();
   const ctx: Context = { config, db, keyring: new Keyring(db.masterKey), clock };
@@ -87,7 +92,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async close() {
       await app.close();
-      await db.drop();
+      if (!options.database) await db.drop();
     },
   };
 }
