@@ -1,6 +1,8 @@
 // Builds the widget into dist/:
+// - the proof-of-work worker, a classic script built first so the pow chunk
+//   can name it with its SRI hash;
 // - the hashed ES-module chunks (dialog, screenshot and what they share),
-//   built first so the loader can name them with their SRI hashes;
+//   built next so the loader can name them with their SRI hashes;
 // - loader.js, the classic script the snippet loads (an IIFE);
 // - manifest.json for the server (version, loader SRI hash, served files);
 // - npm/, the @parley/widget module for bundlers, with type declarations.
@@ -17,7 +19,7 @@ const src = path.join(packageDir, 'src');
 const dist = path.join(packageDir, 'dist');
 
 /** Lazily loaded chunks by logical name (the loader and the manifest use these names). */
-const CHUNK_ENTRIES = { session: 'session.ts', dialog: 'dialog/app.ts', screenshot: 'screenshot/index.ts' };
+const CHUNK_ENTRIES = { session: 'session.ts', dialog: 'dialog/app.ts', screenshot: 'screenshot/index.ts', pow: 'protection/pow.ts', captcha: 'protection/captcha.ts' };
 
 // Styles are adopted at runtime (a strict CSP blocks inline <style>), so
 // .css files are bundled as minified text.
@@ -51,7 +53,31 @@ function dependenciesFirst(file, outputs, seen = new Set()) {
   return [...imports.flatMap((dependency) => dependenciesFirst(dependency, outputs, seen)), file];
 }
 
-async function buildChunks() {
+/**
+ * The worker pow.ts starts from a blob: URL: one self-contained classic
+ * script (a blob: worker cannot resolve imports against the Parley origin).
+ */
+async function buildPowWorker() {
+  const result = await build({ ...common, entryPoints: { 'pow-worker': path.join(src, 'protection/pow-worker.ts') }, outdir: dist, format: 'iife', minify: true, entryNames: '[name]-[hash]' });
+  const [worker] = outputFilesOf(result);
+  if (!worker) throw new Error('esbuild wrote no proof-of-work worker');
+  return { file: path.relative(dist, worker.path), contents: worker.contents, integrity: sri(worker.contents) };
+}
+
+/**
+ * Where pow.ts finds its worker: a file and its SRI hash, or the source
+ * inline. All three names are always defined (unused ones as undefined), so
+ * no global of the page can stand in for them.
+ * @param {{ file?: string, integrity?: string, source?: string }} worker
+ */
+export const powWorkerDefines = ({ file, integrity, source }) => ({
+  PARLEY_POW_WORKER_FILE: JSON.stringify(file ?? null),
+  PARLEY_POW_WORKER_INTEGRITY: JSON.stringify(integrity ?? null),
+  PARLEY_POW_WORKER_SOURCE: JSON.stringify(source ?? null),
+});
+
+/** @param {{ file: string, integrity: string }} powWorker */
+async function buildChunks(powWorker) {
   const entryPoints = Object.fromEntries(Object.entries(CHUNK_ENTRIES).map(([name, file]) => [name, path.join(src, file)]));
   const result = await build({
     ...common,
@@ -63,6 +89,7 @@ async function buildChunks() {
     entryNames: '[name]-[hash]',
     chunkNames: 'chunk-[hash]',
     metafile: true,
+    define: powWorkerDefines({ file: powWorker.file, integrity: powWorker.integrity }),
   });
   /** @param {string} file */
   const relative = (file) => path.relative(dist, path.resolve(file));
@@ -97,7 +124,8 @@ async function buildLoader(chunks) {
   return loader.contents;
 }
 
-async function buildNpm() {
+/** @param {Uint8Array} powWorker the worker's code, inlined: the site's bundler serves the module, there is no Parley file to fetch */
+async function buildNpm(powWorker) {
   const result = await build({
     ...common,
     entryPoints: { index: path.join(src, 'npm.ts') },
@@ -105,6 +133,7 @@ async function buildNpm() {
     format: 'esm',
     splitting: true,
     chunkNames: '[name]-[hash]',
+    define: powWorkerDefines({ source: new TextDecoder().decode(powWorker) }),
   });
   const files = new Map(outputFilesOf(result).map((output) => [path.relative(dist, output.path), output.contents]));
   // Declarations from the two files the module's types come from (no type
@@ -123,18 +152,21 @@ async function buildNpm() {
 
 /**
  * @param {{ write?: boolean }} [options] write: false builds in memory only.
- * @returns {Promise<{ files: Map<string, Uint8Array>, manifest: { version: string, loader: string, integrity: string, files: Record<string, string> }, chunks: Record<string, [string, string][]> }>}
- *   every file by its path under dist/, the manifest, and each lazily loaded chunk's files (dependencies first) with their SRI hashes
+ * @returns {Promise<{ files: Map<string, Uint8Array>, manifest: { version: string, loader: string, integrity: string, files: Record<string, string> }, chunks: Record<string, [string, string][]>, powWorker: { file: string, integrity: string } }>}
+ *   every file by its path under dist/, the manifest, each lazily loaded chunk's files (dependencies first) with their SRI hashes,
+ *   and the proof-of-work worker's file with its SRI hash
  */
 export async function buildWidget({ write = true } = {}) {
   const { version } = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8'));
-  const { files, chunks } = await buildChunks();
+  const powWorker = await buildPowWorker();
+  const { files, chunks } = await buildChunks(powWorker);
   const loader = await buildLoader(chunks);
-  const served = Object.fromEntries([...files.keys()].map((file) => [Object.entries(chunks).find(([, list]) => list.at(-1)?.[0] === file)?.[0] ?? file, file]));
+  files.set(powWorker.file, powWorker.contents);
+  const served = Object.fromEntries([...files.keys()].map((file) => [Object.entries(chunks).find(([, list]) => list.at(-1)?.[0] === file)?.[0] ?? (file === powWorker.file ? 'pow-worker' : file), file]));
   const manifest = { version, loader: 'loader.js', integrity: sri(loader), files: served };
   files.set('loader.js', loader);
   files.set('manifest.json', new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`));
-  for (const [file, contents] of await buildNpm()) files.set(file, contents);
+  for (const [file, contents] of await buildNpm(powWorker.contents)) files.set(file, contents);
   if (write) {
     // Old hashed files would otherwise pile up (and be listed by nothing).
     await rm(dist, { recursive: true, force: true });
@@ -143,7 +175,7 @@ export async function buildWidget({ write = true } = {}) {
       await writeFile(path.join(dist, file), contents);
     }
   }
-  return { files, manifest, chunks };
+  return { files, manifest, chunks, powWorker: { file: powWorker.file, integrity: powWorker.integrity } };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildWidget();
