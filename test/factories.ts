@@ -6,6 +6,7 @@ import { createProject, updateProject, withDefaults, type Project } from '../app
 import type { WidgetSettings } from '../apps/server/src/projects/widget-settings.js';
 import { createOwner } from '../apps/server/src/setup/service.js';
 import { createUser } from '../apps/server/src/users/service.js';
+import { solvedPayload } from './pow.js';
 import { sessionCookie, type TestServer } from './server.js';
 
 export const PASSWORD = 'a long enough test password';
@@ -60,8 +61,20 @@ export const RICH_SETTINGS: Partial<WidgetSettings> = {
   ],
 };
 
-/** A widget submission as a browser on `origin` sends it. */
-export function submit(server: TestServer, key: string, body: unknown, origin = 'https://example.com', headers: Record<string, string> = {}) {
+/**
+ * A widget submission as the widget on `origin` sends it: a new visitor
+ * (reporter) each time, after a human's pause, with the project's proof of
+ * work solved when it asks for one. Fields in `body` win.
+ */
+export async function submit(server: TestServer, key: string, body: object, origin = 'https://example.com', headers: Record<string, string> = {}) {
+  const challenge = await server.rawRequest('GET', `/api/widget/v1/projects/${key}/challenge`, { headers: { origin } });
+  const proof = challenge.status === 200 ? { challenge: solvedPayload(challenge.body) } : {};
+  const widget = { reporter: randomBytes(16).toString('base64url'), elapsedMs: 60_000, ...proof };
+  return server.rawRequest('POST', `/api/widget/v1/projects/${key}/feedback`, { body: { ...widget, ...body }, headers: { origin, ...headers } });
+}
+
+/** A submission with exactly `body`: what a script that skips the widget sends. */
+export function submitRaw(server: TestServer, key: string, body: unknown, origin = 'https://example.com', headers: Record<string, string> = {}) {
   return server.rawRequest('POST', `/api/widget/v1/projects/${key}/feedback`, { body, headers: { origin, ...headers } });
 }
 

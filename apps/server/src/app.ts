@@ -19,10 +19,16 @@ import { orgRoutes } from './orgs/routes.js';
 import { MAIL_JOB, mailJobHandler } from './mail/mailer.js';
 import { registerProblemHandlers } from './http/problems.js';
 import { projectRoutes } from './projects/routes.js';
+import { CaptchaVerifier } from './security/captcha.js';
+import { Challenges } from './security/challenge.js';
 import { registerClientIp } from './security/client-ip.js';
+import { systemKey } from './security/crypto.js';
+import { RefusalCounter } from './security/refusals.js';
+import { createSharedState, type SharedState } from './security/shared-state.js';
 import { assertSameOrigin } from './security/csrf.js';
 import { registerSecurityHeaders } from './security/headers.js';
 import { setupRoutes } from './setup/routes.js';
+import { FrontDoor } from './widget/front-door.js';
 import { widgetRoutes } from './widget/routes.js';
 
 // Dashboard API bodies are small; the widget route sets its own (64 KB) limit.
@@ -31,6 +37,8 @@ const BODY_LIMIT = 16 * 1024;
 declare module 'fastify' {
   interface FastifyInstance {
     outbox: OutboxWorker;
+    /** Rate-limit counters and single-use tokens, shared by every instance (see /readyz). */
+    shared: SharedState;
   }
 }
 
@@ -71,11 +79,17 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
 
   const writer = new FeedbackWriter(ctx.db.app);
   const directory = new ProjectDirectory(ctx.db.app, ctx.keyring, ctx.config.projectCacheSeconds * 1000);
+  const shared = await createSharedState(ctx.config, ctx.db, ctx.clock, app.log);
+  app.decorate('shared', shared);
+  const challenges = new Challenges(shared, systemKey(ctx.keyring.masterKey, 'altcha').key, ctx.clock);
+  const frontDoor = new FrontDoor(shared, challenges, new CaptchaVerifier(ctx.config.captcha, app.log));
+  const refusals = new RefusalCounter(ctx.db.app, ctx.clock, app.log);
   const outbox = new OutboxWorker(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log), [LOGIN_FAILURE_JOB]: loginFailureJob(ctx) }, app.log);
   app.decorate('outbox', outbox);
   let stopHousekeeping = () => {};
   app.addHook('onReady', async () => {
     await outbox.start();
+    refusals.start();
     stopHousekeeping = startHousekeeping(ctx.db.app, ctx.clock, ctx.config.loginLogDays, app.log);
   });
   // In-flight submissions and jobs finish before the process lets go of the database.
@@ -83,6 +97,8 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
     stopHousekeeping();
     await outbox.stop();
     await writer.drained();
+    await refusals.stop();
+    await shared.close();
   });
 
   await app.register(healthRoutes(ctx));
@@ -92,9 +108,9 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   await app.register(mfaRoutes(ctx));
   await app.register(memberRoutes(ctx));
   await app.register(orgRoutes(ctx));
-  await app.register(projectRoutes(ctx, (key) => directory.forget(key)));
+  await app.register(projectRoutes(ctx, (key) => directory.forget(key), refusals));
   await app.register(feedbackRoutes(ctx));
-  await app.register(widgetRoutes(ctx, directory, writer));
+  await app.register(widgetRoutes(ctx, directory, writer, frontDoor, refusals));
   await app.register(dashboardRoutes);
   return app;
 }

@@ -4,18 +4,35 @@ import { withTenant } from '../db/tenant.js';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
 import { compileDomains, isOriginAllowed, type DomainRule } from '../projects/domains.js';
-import { identitySecretField, withDefaults } from '../projects/service.js';
+import { protectionWithDefaults, type ProtectionSettings } from '../projects/protection.js';
+import { captchaSecretField, identitySecretField, withDefaults } from '../projects/service.js';
+import { compileSpamRules, type SpamRules } from '../security/spam.js';
+import { verifySubmissionToken } from '../security/submission-token.js';
 import { RATING_RANGE, type WidgetSettings } from '../projects/widget-settings.js';
 import { sealField } from '../security/crypto.js';
 import { normalizeEmail } from '../users/service.js';
 import type { FeedbackWriter } from './writer.js';
 
-export type IngestProject = { id: string; orgId: string; rules: DomainRule[]; settings: WidgetSettings; identitySecret: string | null };
+export type IngestProject = {
+  id: string;
+  orgId: string;
+  /** The public key the snippet names it by. */
+  key: string;
+  rules: DomainRule[];
+  settings: WidgetSettings;
+  identitySecret: string | null;
+  protection: ProtectionSettings;
+  spam: SpamRules;
+  captchaSecret: string | null;
+};
 
 const PROJECT_KEY = /^pk_[A-Za-z0-9_-]{22}$/;
 const MAX_CACHED = 10_000;
 
-type Row = { id: string; org_id: string; allowed_domains: string[]; widget_settings: Partial<WidgetSettings>; identity_secret_enc: Buffer | null };
+type Row = {
+  id: string; org_id: string; public_key: string; allowed_domains: string[]; widget_settings: Partial<WidgetSettings>; identity_secret_enc: Buffer | null;
+  protection: Partial<ProtectionSettings>; captcha_secret_enc: Buffer | null;
+};
 
 /**
  * Resolves public widget keys to projects. Ingestion must not pay a database
@@ -47,9 +64,18 @@ export class ProjectDirectory {
   }
 
   private async load(row: Row): Promise<IngestProject> {
-    const sealed = row.identity_secret_enc;
-    const identitySecret = sealed ? await withTenant(this.pool, row.org_id, (tx) => this.keyring.open(tx, sealed, identitySecretField(row.org_id, row.id))) : null;
-    return { id: row.id, orgId: row.org_id, rules: compileDomains(row.allowed_domains), settings: withDefaults(row.widget_settings), identitySecret };
+    const { identity_secret_enc: identitySealed, captcha_secret_enc: captchaSealed } = row;
+    const [identitySecret, captchaSecret] = await withTenant(this.pool, row.org_id, (tx) =>
+      Promise.all([
+        identitySealed ? this.keyring.open(tx, identitySealed, identitySecretField(row.org_id, row.id)) : null,
+        captchaSealed ? this.keyring.open(tx, captchaSealed, captchaSecretField(row.org_id, row.id)) : null,
+      ]),
+    );
+    const protection = protectionWithDefaults(row.protection);
+    return {
+      id: row.id, orgId: row.org_id, key: row.public_key, rules: compileDomains(row.allowed_domains), settings: withDefaults(row.widget_settings),
+      identitySecret, protection, spam: compileSpamRules(protection.spam), captchaSecret,
+    };
   }
 }
 
@@ -67,7 +93,7 @@ export type Submission = {
   consent?: boolean;
   custom?: Record<string, string>;
   metadata?: Record<string, string | number | boolean>;
-  identity?: { id: string; email?: string; name?: string; signature?: string };
+  identity?: { id: string; email?: string; name?: string; signature?: string; token?: string };
   pageUrl?: string;
   locale?: string;
   viewport?: { width: number; height: number };
@@ -75,9 +101,25 @@ export type Submission = {
   os?: string;
   consoleErrors?: { message: string; stack?: string }[];
   screenshotId?: string;
+  reporter?: string;
+  challenge?: string;
+  captcha?: string;
+  honeypot?: string;
+  elapsedMs?: number;
 };
 
-export type SubmissionContext = { ip: string; userAgent: string | undefined; idempotencyKey: string | undefined; now: Date };
+export type SubmissionContext = {
+  ip: string;
+  userAgent: string | undefined;
+  idempotencyKey: string | undefined;
+  now: Date;
+  /**
+   * Called once the submission is valid, just before it is stored, with the
+   * id it will get: may refuse it (the project's budget) or answer with an
+   * earlier feedback's id instead (a duplicate).
+   */
+  admit?: (id: string) => Promise<string | null>;
+};
 
 const invalid = (detail: string) => new AppError('validation_failed', detail);
 
@@ -121,16 +163,22 @@ function checkCustomFields(custom: Record<string, string>, settings: WidgetSetti
 
 /**
  * Signed identity: the site's backend signs the visitor's id with the
- * project's identity secret, so one visitor cannot pose as another. A wrong
- * signature is always refused; a missing one only when the project requires it.
+ * project's identity secret, so one visitor cannot pose as another: either
+ * for good (`signature`) or, for signed submissions, for at most 10 minutes
+ * (`token`). A wrong signature or token is always refused; a missing one only
+ * when the project requires it. Returns whether the identity is verified.
  */
-function verifyIdentity(identity: Submission['identity'], project: IngestProject): boolean {
+function verifyIdentity(identity: Submission['identity'], project: IngestProject, now: Date): boolean {
+  if (project.protection.signedSubmissions || identity?.token !== undefined) {
+    verifySubmissionToken(identity?.token, project.identitySecret, project.key, identity?.id, now);
+  }
   const refused = (detail: string) => new AppError('identity_invalid', detail);
   if (!identity) {
     if (project.settings.identity.required) throw refused('This project only accepts feedback from signed-in visitors.');
     return false;
   }
   if (identity.signature === undefined) {
+    if (identity.token !== undefined) return true;
     if (project.settings.identity.required) throw refused('The identity must be signed by the site.');
     return false;
   }
@@ -179,13 +227,15 @@ export async function ingestFeedback(
   const { settings, orgId } = project;
   checkAgainstSettings(submission, settings);
   const pageUrl = keptPageUrl(submission.pageUrl, settings.context.keepQuery);
-  const verified = verifyIdentity(submission.identity, project);
+  const verified = verifyIdentity(submission.identity, project, context.now);
   if (submission.screenshotId !== undefined) {
     const earlier = await claimScreenshot(deps.pool, project, submission.screenshotId, context.idempotencyKey);
     if (earlier) return earlier;
   }
-  const key = await deps.keyring.currentKeyFor(deps.pool, orgId);
   const id = randomUUID();
+  const earlier = await context.admit?.(id);
+  if (earlier) return earlier;
+  const key = await deps.keyring.currentKeyFor(deps.pool, orgId);
   const seal = (column: string, value: unknown) =>
     value === undefined ? null : sealField(key, typeof value === 'string' ? value : JSON.stringify(value), { orgId, table: 'feedback', column, rowId: id });
   const email = submission.email === undefined ? undefined : normalizeEmail(submission.email);

@@ -6,11 +6,14 @@ const INTERVAL_MS = 10 * 60_000;
 const DAY_MS = 24 * 3_600_000;
 // Finished jobs are kept a week for "was it sent?" questions, then dropped.
 const OUTBOX_KEEP_MS = 7 * DAY_MS;
+// The Protection page shows a day; a month leaves room to compare.
+const REFUSALS_KEEP_MS = 30 * DAY_MS;
 
 /**
  * Deletes what has expired: sessions past their timeouts, reset tokens older
  * than an hour (they expire after 30 minutes), lapsed login blocks, login-log
- * rows older than the retention and finished outbox jobs. Every statement is
+ * rows older than the retention, finished outbox jobs, used challenges and
+ * month-old refusal counts. Every statement is
  * idempotent, so any number of instances may run it.
  */
 export async function sweepExpired(pool: pg.Pool, now: Date, loginLogDays: number): Promise<Record<string, number>> {
@@ -21,6 +24,8 @@ export async function sweepExpired(pool: pg.Pool, now: Date, loginLogDays: numbe
     loginBlocks: ['DELETE FROM login_blocks WHERE until <= $1', [now]],
     loginAttempts: ['DELETE FROM login_attempts WHERE at < $1', [new Date(now.getTime() - loginLogDays * DAY_MS)]],
     outbox: ['DELETE FROM outbox WHERE coalesce(done_at, failed_at) < $1', [new Date(now.getTime() - OUTBOX_KEEP_MS)]],
+    sharedKeys: ['DELETE FROM shared_keys WHERE expires_at <= $1', [now]],
+    refusals: ['SELECT * FROM delete_refusals_before($1)', [new Date(now.getTime() - REFUSALS_KEEP_MS)]],
   };
   const deleted: Record<string, number> = {};
   for (const [name, [sql, params]] of Object.entries(statements)) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countRows, memberAccount, ownerAccount, project, type Account } from '../../../../test/factories.js';
+import { countRows, memberAccount, ownerAccount, project, submit, type Account } from '../../../../test/factories.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
 import { widgetSnippet } from '../widget/assets.js';
 import { DEFAULT_WIDGET_SETTINGS } from './widget-settings.js';
@@ -90,7 +90,7 @@ describe('GET and PATCH a project', () => {
 
   it('changes allowed domains at once for ingestion and audits what was added and removed', async () => {
     const p = await project(server, owner.orgId, ['example.com']);
-    const send = (origin: string) => server.rawRequest('POST', `/api/widget/v1/projects/${p.key}/feedback`, { body: { message: 'x' }, headers: { origin } });
+    const send = (origin: string) => submit(server, p.key, { message: 'x' }, origin);
     expect((await send('https://new.example')).status).toBe(403);
     const reply = await server.request('PATCH', `${projectsOf(owner.orgId)}/${p.id}`, { cookie: owner.cookie, body: { domains: ['new.example'] } });
     expect(reply.status).toBe(200);

@@ -4,8 +4,12 @@ import { actorOf, memberOf } from '../auth/access.js';
 import type { Context } from '../context.js';
 import { DateTime, NonBlankText, Text, Uuid } from '../http/schemas.js';
 import { MAX_DOMAINS } from './domains.js';
+import type { RefusalCounter } from '../security/refusals.js';
 import { widgetSnippet } from '../widget/assets.js';
-import { createProject, getProject, listProjects, replaceIdentitySecret, updateProject, type Project } from './service.js';
+import { ProtectionSettingsSchema } from './protection.js';
+import {
+  createProject, getProject, getProtection, listProjects, refusalSummary, replaceCaptchaSecret, replaceIdentitySecret, updateProject, updateProtection, type Project,
+} from './service.js';
 import { WidgetSettingsSchema, type WidgetSettings } from './widget-settings.js';
 
 const ProjectSchema = Type.Object({
@@ -19,6 +23,14 @@ const ProjectSchema = Type.Object({
   csp: Type.Record(Type.String(), Type.Array(Type.String())),
   createdAt: DateTime,
   updatedAt: DateTime,
+});
+
+const ProtectionSchema = Type.Object({ settings: ProtectionSettingsSchema, hasCaptchaSecret: Type.Boolean(), domains: Type.Array(Type.String()) });
+const RefusalsSchema = Type.Object({
+  since: DateTime,
+  total: Type.Integer(),
+  reasons: Type.Array(Type.Object({ code: Type.String(), count: Type.Integer() })),
+  hours: Type.Array(Type.Object({ hour: DateTime, count: Type.Integer() })),
 });
 
 const Name = NonBlankText(100);
@@ -40,7 +52,7 @@ export function hostCspDirectives(publicUrl: URL, settings: WidgetSettings): Rec
   };
 }
 
-export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => void) {
+export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => void, refusals: RefusalCounter) {
   const present = (project: Project) => ({
     ...project,
     snippet: widgetSnippet(ctx.config.publicUrl, project.key),
@@ -98,6 +110,46 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
         const project = await getProject(ctx.db.app, orgId, projectId, memberOf(request).projectIds);
         onProjectChanged(project.key);
         return reply.code(201).header('cache-control', 'no-store').send({ secret });
+      },
+    );
+
+    const protectionUrl = '/api/v1/orgs/:orgId/projects/:projectId/protection';
+
+    typed.get(protectionUrl, { config: { access: { permission: 'projects.read' } }, schema: { params: ProjectParams, response: { 200: ProtectionSchema } } }, async (request) => {
+      return getProtection(ctx.db.app, request.params.orgId, request.params.projectId, memberOf(request).projectIds);
+    });
+
+    typed.put(
+      protectionUrl,
+      { config: { access: { permission: 'projects.manage' } }, schema: { params: ProjectParams, body: ProtectionSettingsSchema, response: { 200: ProtectionSchema } } },
+      async (request) => {
+        const { orgId, projectId } = request.params;
+        const { key, protection } = await updateProtection(ctx.db.app, orgId, projectId, request.body, actorOf(request), ctx.clock.now());
+        onProjectChanged(key);
+        return protection;
+      },
+    );
+
+    typed.put(
+      `${protectionUrl}/captcha-secret`,
+      // A provider secret is a credential: a recent factor is required, as for the identity secret.
+      {
+        config: { access: { permission: 'projects.manage' }, reauth: true },
+        schema: { params: ProjectParams, body: Type.Object({ secret: Text({ minLength: 1, maxLength: 500, pattern: '^[\\x21-\\x7e]+$' }) }, { additionalProperties: false }) },
+      },
+      async (request, reply) => {
+        const { orgId, projectId } = request.params;
+        onProjectChanged(await replaceCaptchaSecret(ctx.db.app, ctx.keyring, orgId, projectId, request.body.secret, actorOf(request), ctx.clock.now()));
+        return reply.code(204).send();
+      },
+    );
+
+    typed.get(
+      `${protectionUrl}/refusals`,
+      { config: { access: { permission: 'projects.read' } }, schema: { params: ProjectParams, response: { 200: RefusalsSchema } } },
+      async (request) => {
+        await refusals.flush();
+        return refusalSummary(ctx.db.app, request.params.orgId, request.params.projectId, memberOf(request).projectIds, ctx.clock.now());
       },
     );
   };

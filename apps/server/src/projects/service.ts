@@ -5,6 +5,7 @@ import { withTenant } from '../db/tenant.js';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
 import { normalizeDomains } from './domains.js';
+import { normalizeProtection, protectionWithDefaults, type ProtectionSettings } from './protection.js';
 import { DEFAULT_WIDGET_SETTINGS, type WidgetSettings } from './widget-settings.js';
 
 export type Project = {
@@ -136,3 +137,76 @@ export async function replaceIdentitySecret(pool: pg.Pool, keyring: Keyring, org
 }
 
 export const identitySecretField = (orgId: string, projectId: string) => ({ orgId, table: 'projects', column: 'identity_secret', rowId: projectId });
+
+export type ProjectProtection = { settings: ProtectionSettings; hasCaptchaSecret: boolean; domains: string[] };
+
+const protectionOf = (row: { protection: Partial<ProtectionSettings>; has_captcha_secret: boolean; allowed_domains: string[] }): ProjectProtection => ({
+  settings: protectionWithDefaults(row.protection),
+  hasCaptchaSecret: row.has_captcha_secret,
+  domains: row.allowed_domains,
+});
+
+const PROTECTION_COLUMNS = 'protection, captcha_secret_enc IS NOT NULL AS has_captcha_secret, allowed_domains';
+
+export async function getProtection(pool: pg.Pool, orgId: string, projectId: string, scope: ProjectScope): Promise<ProjectProtection> {
+  return withTenant(pool, orgId, async (tx) => {
+    const { rows } = await tx.query(`SELECT ${PROTECTION_COLUMNS} FROM projects WHERE id = $1 AND ${inProjectScope('id', 2)}`, [projectId, scope]);
+    if (!rows[0]) throw new AppError('project_not_found', 'No such project.');
+    return protectionOf(rows[0]);
+  });
+}
+
+/** Replaces the protection settings; the audit event names the groups that changed. */
+export async function updateProtection(pool: pg.Pool, orgId: string, projectId: string, input: ProtectionSettings, actor: Actor, now: Date): Promise<{ key: string; protection: ProjectProtection }> {
+  const settings = normalizeProtection(input);
+  return withTenant(pool, orgId, async (tx) => {
+    const before = await tx.query<{ protection: Partial<ProtectionSettings> }>('SELECT protection FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
+    if (!before.rows[0]) throw new AppError('project_not_found', 'No such project.');
+    const old = protectionWithDefaults(before.rows[0].protection);
+    const { rows } = await tx.query(`UPDATE projects SET protection = $2, updated_at = $3 WHERE id = $1 RETURNING public_key, ${PROTECTION_COLUMNS}`, [projectId, JSON.stringify(settings), now]);
+    const changed = (Object.keys(settings) as (keyof ProtectionSettings)[]).filter((group) => JSON.stringify(settings[group]) !== JSON.stringify(old[group]));
+    if (changed.length > 0) {
+      await recordAuditEvent(tx, orgId, actor, { action: 'project.protection_updated', target: { type: 'project', id: projectId }, data: { changed, captcha: settings.captcha.provider } }, now);
+    }
+    return { key: rows[0].public_key, protection: protectionOf(rows[0]) };
+  });
+}
+
+/** Stores the third-party captcha secret sealed; it is never shown again. */
+export async function replaceCaptchaSecret(pool: pg.Pool, keyring: Keyring, orgId: string, projectId: string, secret: string, actor: Actor, now: Date): Promise<string> {
+  return withTenant(pool, orgId, async (tx) => {
+    const sealed = await keyring.seal(tx, secret, captchaSecretField(orgId, projectId));
+    const { rows } = await tx.query<{ public_key: string }>('UPDATE projects SET captcha_secret_enc = $2, updated_at = $3 WHERE id = $1 RETURNING public_key', [projectId, sealed, now]);
+    if (!rows[0]) throw new AppError('project_not_found', 'No such project.');
+    await recordAuditEvent(tx, orgId, actor, { action: 'project.captcha_secret_replaced', target: { type: 'project', id: projectId } }, now);
+    return rows[0].public_key;
+  });
+}
+
+export const captchaSecretField = (orgId: string, projectId: string) => ({ orgId, table: 'projects', column: 'captcha_secret', rowId: projectId });
+
+export type RefusalSummary = { since: Date; total: number; reasons: { code: string; count: number }[]; hours: { hour: Date; count: number }[] };
+
+/** The last 24 hours of refusals: by problem code, and hour by hour (hours without refusals included, as 0). */
+export async function refusalSummary(pool: pg.Pool, orgId: string, projectId: string, scope: ProjectScope, now: Date): Promise<RefusalSummary> {
+  const hourMs = 3_600_000;
+  const since = new Date(Math.floor(now.getTime() / hourMs) * hourMs - 23 * hourMs);
+  return withTenant(pool, orgId, async (tx) => {
+    const project = await tx.query(`SELECT 1 FROM projects WHERE id = $1 AND ${inProjectScope('id', 2)}`, [projectId, scope]);
+    if (project.rowCount === 0) throw new AppError('project_not_found', 'No such project.');
+    const { rows } = await tx.query<{ hour: Date; code: string; count: string }>(
+      'SELECT hour, code, count FROM protection_refusals WHERE project_id = $1 AND hour >= $2',
+      [projectId, since],
+    );
+    const byCode = new Map<string, number>();
+    const byHour = new Map<number, number>();
+    for (const row of rows) {
+      const count = Number(row.count);
+      byCode.set(row.code, (byCode.get(row.code) ?? 0) + count);
+      byHour.set(row.hour.getTime(), (byHour.get(row.hour.getTime()) ?? 0) + count);
+    }
+    const reasons = [...byCode].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
+    const hours = Array.from({ length: 24 }, (_, i) => since.getTime() + i * hourMs).map((hour) => ({ hour: new Date(hour), count: byHour.get(hour) ?? 0 }));
+    return { since, total: reasons.reduce((sum, r) => sum + r.count, 0), reasons, hours };
+  });
+}

@@ -7,7 +7,10 @@ import { AppError } from '../errors.js';
 import { checkOrigin, ingestFeedback, type IngestProject, type ProjectDirectory } from '../feedback/ingest.js';
 import { storeScreenshot } from '../feedback/screenshots.js';
 import type { FeedbackWriter } from '../feedback/writer.js';
-import { NonBlankText, Text } from '../http/schemas.js';
+import { NonBlankText, OneOf, Text } from '../http/schemas.js';
+import { CAPTCHA_PROVIDERS } from '../projects/protection.js';
+import type { RefusalCounter } from '../security/refusals.js';
+import { RATE_LIMIT_HEADERS, type FrontDoor } from './front-door.js';
 import { WidgetSettingsSchema } from '../projects/widget-settings.js';
 import { SCREENSHOT_MAX_BYTES } from '../security/images.js';
 import { WIDGET_DIST, widgetManifest } from './assets.js';
@@ -35,6 +38,8 @@ const Submission = Type.Object(
           email: Type.Optional(Email),
           name: Type.Optional(Text({ maxLength: 200 })),
           signature: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+          /** A signed-submission token minted by the site's backend (see docs/widget.md). */
+          token: Type.Optional(Type.String({ pattern: '^[0-9]{1,12}\\.[0-9a-f]{64}$' })),
         },
         { additionalProperties: false },
       ),
@@ -50,9 +55,28 @@ const Submission = Type.Object(
       Type.Array(Type.Object({ message: Text({ maxLength: 1000 }), stack: Type.Optional(Text({ maxLength: 4000 })) }, { additionalProperties: false }), { maxItems: 20 }),
     ),
     screenshotId: Type.Optional(Type.String({ format: 'uuid' })),
+    /** A random id per widget session: the per-reporter limit and duplicate check count by it. */
+    reporter: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$' })),
+    /** The solved proof-of-work challenge (ALTCHA payload, base64). */
+    challenge: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
+    /** The third-party captcha's response token. */
+    captcha: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, pattern: '^[\\x21-\\x7e]+$' })),
+    /** A field people never see; only bots fill it. */
+    honeypot: Type.Optional(Type.String({ maxLength: 500 })),
+    /** Milliseconds from opening the dialog to sending. */
+    elapsedMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
   },
   { additionalProperties: false },
 );
+
+// What the widget needs to know of a project's protection (never its secrets or limits).
+const PublicProtectionSchema = Type.Object({
+  captcha: Type.Object({ provider: OneOf(CAPTCHA_PROVIDERS), siteKey: Type.Union([Type.String(), Type.Null()]), action: Type.String() }),
+  minSeconds: Type.Integer(),
+  signedSubmissions: Type.Boolean(),
+});
+
+const ChallengeSchema = Type.Object({ algorithm: Type.String(), challenge: Type.String(), maxnumber: Type.Integer(), salt: Type.String(), signature: Type.String() });
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{1,128}$/;
 const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
@@ -85,7 +109,7 @@ function loadAssets(): Map<string, Buffer> {
  * per project: only a listed origin gets Access-Control-Allow-Origin, and the
  * check runs before the body is read.
  */
-export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: FeedbackWriter) {
+export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: FeedbackWriter, frontDoor: FrontDoor, refusals: RefusalCounter) {
   const assets = loadAssets();
   const manifest = widgetManifest();
 
@@ -95,10 +119,14 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
     reply.header('cross-origin-resource-policy', 'cross-origin');
     const project = await directory.find(request.params.key, ctx.clock.now().getTime());
     if (!project) throw new AppError('project_not_found', 'There is no project with this key. Check the data-project attribute of the snippet.');
+    request.ingestProject = project;
     checkOrigin(request.headers.origin, project);
     reply.header('access-control-allow-origin', request.headers.origin);
-    request.ingestProject = project;
+    reply.header('access-control-expose-headers', RATE_LIMIT_HEADERS.join(', '));
   };
+
+  // Uploads and submissions: the address is checked before the body is read.
+  const admitSender = [admitOrigin, async (request: FastifyRequest, reply: FastifyReply) => frontDoor.admitAddress(request.ingestProject!, request.clientIp, reply)];
 
   const sendAsset = (reply: FastifyReply, name: string, cache: string) => {
     const body = assets.get(name);
@@ -113,6 +141,11 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
 
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+
+    // Every refusal of a known project is counted by its code for the Protection page.
+    app.addHook('onError', async (request, _reply, error) => {
+      if (request.ingestProject) refusals.count(request.ingestProject, error instanceof AppError ? error.code : 'validation_failed');
+    });
 
     // The unversioned loader may change with an upgrade, so it is cached
     // briefly; chunk names carry a content hash and never change.
@@ -144,10 +177,21 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
 
     typed.get(
       '/api/widget/v1/projects/:key/config',
-      { config: { access: 'public' }, onRequest: admitOrigin, schema: { params, response: { 200: Type.Object({ settings: WidgetSettingsSchema, version: Type.String() }) } } },
+      { config: { access: 'public' }, onRequest: admitOrigin, schema: { params, response: { 200: Type.Object({ settings: WidgetSettingsSchema, protection: PublicProtectionSchema, version: Type.String() }) } } },
       async (request, reply) => {
         reply.header('cache-control', 'public, max-age=60');
-        return { settings: request.ingestProject!.settings, version: manifest?.version ?? 'dev' };
+        const { settings, protection } = request.ingestProject!;
+        const { provider, siteKey, action } = protection.captcha;
+        return { settings, protection: { captcha: { provider, siteKey, action }, minSeconds: protection.minSeconds, signedSubmissions: protection.signedSubmissions }, version: manifest?.version ?? 'dev' };
+      },
+    );
+
+    typed.get(
+      '/api/widget/v1/projects/:key/challenge',
+      { config: { access: 'public' }, onRequest: admitOrigin, schema: { params, response: { 200: ChallengeSchema } } },
+      async (request, reply) => {
+        reply.header('cache-control', 'no-store');
+        return frontDoor.issueChallenge(request.ingestProject!, request.clientIp, reply);
       },
     );
 
@@ -157,7 +201,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
 
     typed.post(
       '/api/widget/v1/projects/:key/screenshots',
-      { config: { access: 'public' }, bodyLimit: SCREENSHOT_MAX_BYTES, onRequest: admitOrigin, schema: { params, response: { 201: Type.Object({ id: Type.String() }) } } },
+      { config: { access: 'public' }, bodyLimit: SCREENSHOT_MAX_BYTES, onRequest: admitSender, schema: { params, response: { 201: Type.Object({ id: Type.String() }) } } },
       async (request, reply) => {
         if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', 'Send the screenshot as image/png, image/jpeg or image/webp.');
         const id = await storeScreenshot(ctx.db.app, ctx.keyring, request.ingestProject!, request.body, ctx.clock.now());
@@ -170,7 +214,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
       {
         config: { access: 'public' },
         bodyLimit: WIDGET_BODY_LIMIT,
-        onRequest: admitOrigin,
+        onRequest: admitSender,
         schema: { params, body: Submission, response: { 201: Type.Object({ id: Type.String() }) } },
       },
       async (request, reply) => {
@@ -178,11 +222,14 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
         if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey))) {
           throw new AppError('idempotency_key_invalid', 'Idempotency-Key must be 1 to 128 letters, digits or _ . : -');
         }
-        const id = await ingestFeedback({ pool: ctx.db.app, keyring: ctx.keyring, writer }, request.ingestProject!, request.body, {
+        const project = request.ingestProject!;
+        const reporter = await frontDoor.checkSubmission(project, request.body, { ip: request.clientIp, origin: request.headers.origin! }, reply);
+        const id = await ingestFeedback({ pool: ctx.db.app, keyring: ctx.keyring, writer }, project, request.body, {
           ip: request.clientIp,
           userAgent: request.headers['user-agent'],
           idempotencyKey,
           now: ctx.clock.now(),
+          admit: (newId) => frontDoor.admit(project, reporter, request.body, { id: newId, idempotencyKey }, reply),
         });
         return reply.code(201).send({ id });
       },

@@ -28,7 +28,11 @@ describe('widget settings in the dashboard API', () => {
     expect(rows).toEqual([{ data: { settings: ['theme', 'rating', 'screenshot'] } }]);
     const config = await server.rawRequest('GET', `/api/widget/v1/projects/${p.key}/config`, { headers: { origin: 'https://example.com' } });
     expect(config.status).toBe(200);
-    expect(config.body).toEqual({ settings, version: expect.any(String) });
+    expect(config.body).toEqual({
+      settings,
+      protection: { captcha: { provider: 'pow', siteKey: null, action: 'feedback' }, minSeconds: 3, signedSubmissions: false },
+      version: expect.any(String),
+    });
     expect(config.headers.get('access-control-allow-origin')).toBe('https://example.com');
   });
 

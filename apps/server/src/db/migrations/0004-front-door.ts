@@ -25,6 +25,13 @@ CREATE TABLE protection_refusals (
   PRIMARY KEY (project_id, hour, code)
 );
 CREATE INDEX protection_refusals_hour_idx ON protection_refusals (hour);
+-- Housekeeping works across organizations; this is all it may do to them.
+-- One row per deleted count, so the caller's row count is the number deleted.
+CREATE FUNCTION delete_refusals_before(p_before timestamptz) RETURNS SETOF integer
+  LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
+  AS $$ DELETE FROM protection_refusals WHERE hour < p_before RETURNING 1 $$;
+REVOKE ALL ON FUNCTION delete_refusals_before(timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION delete_refusals_before(timestamptz) TO :app_role;
 ALTER TABLE protection_refusals ENABLE ROW LEVEL SECURITY;
 CREATE POLICY protection_refusals_tenant ON protection_refusals FOR ALL
   USING (org_id = app_org_id()) WITH CHECK (org_id = app_org_id());
