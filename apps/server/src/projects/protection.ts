@@ -39,11 +39,11 @@ export const ProtectionSettingsSchema = Type.Object(
     serverSubmissions: Type.Boolean(),
     limits: Type.Object(
       {
-        perIp: Window(100_000),
+        perIp: Window(1_000_000),
         perReporter: Window(10_000),
-        projectPerMinute: Type.Integer({ minimum: 1, maximum: 100_000 }),
-        projectPerDay: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
-        challengesPerIp: Window(100_000),
+        projectPerMinute: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+        projectPerDay: Type.Integer({ minimum: 1, maximum: 100_000_000 }),
+        challengesPerIp: Window(1_000_000),
       },
       { additionalProperties: false },
     ),
@@ -64,6 +64,19 @@ export const ProtectionSettingsSchema = Type.Object(
 );
 
 export type ProtectionSettings = Static<typeof ProtectionSettingsSchema>;
+
+/** What the widget is told of a project's protection (never its secret, limits or rules). */
+export const WidgetProtectionSchema = Type.Object({
+  captcha: Type.Object({ provider: OneOf(CAPTCHA_PROVIDERS), siteKey: Type.Union([Type.String(), Type.Null()]), action: Type.String() }),
+  minSeconds: Type.Integer(),
+  signedSubmissions: Type.Boolean(),
+});
+
+export type WidgetProtection = Static<typeof WidgetProtectionSchema>;
+
+export function widgetProtection({ captcha, minSeconds, signedSubmissions }: ProtectionSettings): WidgetProtection {
+  return { captcha: { provider: captcha.provider, siteKey: captcha.siteKey, action: captcha.action }, minSeconds, signedSubmissions };
+}
 
 export const DEFAULT_PROTECTION: ProtectionSettings = {
   captcha: { provider: 'pow', siteKey: null, minScore: 0.5, action: 'feedback', failOpen: false },

@@ -7,8 +7,8 @@ import { AppError } from '../errors.js';
 import { checkOrigin, ingestFeedback, type IngestProject, type ProjectDirectory } from '../feedback/ingest.js';
 import { storeScreenshot } from '../feedback/screenshots.js';
 import type { FeedbackWriter } from '../feedback/writer.js';
-import { NonBlankText, OneOf, Text } from '../http/schemas.js';
-import { CAPTCHA_PROVIDERS } from '../projects/protection.js';
+import { NonBlankText, Text } from '../http/schemas.js';
+import { widgetProtection, WidgetProtectionSchema } from '../projects/protection.js';
 import type { RefusalCounter } from '../security/refusals.js';
 import { RATE_LIMIT_HEADERS, type FrontDoor } from './front-door.js';
 import { WidgetSettingsSchema } from '../projects/widget-settings.js';
@@ -68,13 +68,6 @@ const Submission = Type.Object(
   },
   { additionalProperties: false },
 );
-
-// What the widget needs to know of a project's protection (never its secrets or limits).
-const PublicProtectionSchema = Type.Object({
-  captcha: Type.Object({ provider: OneOf(CAPTCHA_PROVIDERS), siteKey: Type.Union([Type.String(), Type.Null()]), action: Type.String() }),
-  minSeconds: Type.Integer(),
-  signedSubmissions: Type.Boolean(),
-});
 
 const ChallengeSchema = Type.Object({ algorithm: Type.String(), challenge: Type.String(), maxnumber: Type.Integer(), salt: Type.String(), signature: Type.String() });
 
@@ -177,12 +170,11 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
 
     typed.get(
       '/api/widget/v1/projects/:key/config',
-      { config: { access: 'public' }, onRequest: admitOrigin, schema: { params, response: { 200: Type.Object({ settings: WidgetSettingsSchema, protection: PublicProtectionSchema, version: Type.String() }) } } },
+      { config: { access: 'public' }, onRequest: admitOrigin, schema: { params, response: { 200: Type.Object({ settings: WidgetSettingsSchema, protection: WidgetProtectionSchema, version: Type.String() }) } } },
       async (request, reply) => {
         reply.header('cache-control', 'public, max-age=60');
         const { settings, protection } = request.ingestProject!;
-        const { provider, siteKey, action } = protection.captcha;
-        return { settings, protection: { captcha: { provider, siteKey, action }, minSeconds: protection.minSeconds, signedSubmissions: protection.signedSubmissions }, version: manifest?.version ?? 'dev' };
+        return { settings, protection: widgetProtection(protection), version: manifest?.version ?? 'dev' };
       },
     );
 
