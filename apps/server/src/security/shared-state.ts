@@ -286,11 +286,7 @@ class RedisState implements SharedState {
       log.warn({ sharedState: 'redis', err: this.lastError || undefined }, 'Redis unreachable: rate limits now hold per instance (half of each limit) and replays are refused per instance until it returns');
     });
     client.on('ready', () => {
-      if (!this.lost) return;
-      this.lost = false;
-      this.lastError = '';
-      log.info({ sharedState: 'redis' }, 'Redis is back: rate limits and replay checks are shared again');
-      void this.handOver();
+      if (this.lost) void this.recover();
     });
   }
 
@@ -357,22 +353,32 @@ class RedisState implements SharedState {
     }
   }
 
-  /** Gives Redis what was claimed locally during the outage, so other instances refuse those replays too. */
-  private async handOver(): Promise<void> {
+  /**
+   * Gives Redis what was claimed locally during the outage, so other
+   * instances refuse those replays too; only then is the outage over (health
+   * stays degraded until here). Tried again at the next reconnection if Redis
+   * goes away meanwhile.
+   */
+  private async recover(): Promise<void> {
     const entries = this.local.live();
-    if (entries.length === 0) return;
-    const batch = this.client.multi();
-    for (const entry of entries) batch.set(`kv:${entry.key}`, entry.value, 'PX', Math.ceil(entry.ttlMs), 'NX');
-    try {
-      await batch.exec();
+    if (entries.length > 0) {
+      const batch = this.client.multi();
+      for (const entry of entries) batch.set(`kv:${entry.key}`, entry.value, 'PX', Math.ceil(entry.ttlMs), 'NX');
+      try {
+        await batch.exec();
+      } catch {
+        return;
+      }
       for (const entry of entries) this.local.delete(entry.key);
-    } catch (error) {
-      this.log.warn({ sharedState: 'redis', err: error }, 'could not hand claims made during the Redis outage over to Redis; they stay local');
     }
+    if (this.client.status !== 'ready' || !this.lost) return;
+    this.lost = false;
+    this.lastError = '';
+    this.log.info({ sharedState: 'redis' }, 'Redis is back: rate limits and replay checks are shared again');
   }
 
   health() {
-    const degraded = this.client.status !== 'ready';
+    const degraded = this.lost || this.client.status !== 'ready';
     // No address or error text here: /readyz may be public; the log has them.
     const detail = degraded ? `Redis ${this.client.status}: limits hold per instance at half, replays are refused per instance` : 'shared through Redis';
     return { kind: this.kind, degraded, detail };
