@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { withTenant } from '../apps/server/src/db/tenant.js';
 import { addMember, newOrganizationId, type Role } from '../apps/server/src/orgs/service.js';
 import { createProject, updateProject, withDefaults, type Project } from '../apps/server/src/projects/service.js';
+import type { ProtectionSettings } from '../apps/server/src/projects/protection.js';
 import type { WidgetSettings } from '../apps/server/src/projects/widget-settings.js';
 import { createOwner } from '../apps/server/src/setup/service.js';
 import { createUser } from '../apps/server/src/users/service.js';
@@ -100,4 +101,19 @@ export const SCREENSHOTS_ON: Partial<WidgetSettings> = { screenshot: { enabled: 
 export async function countRows(server: TestServer, table: string): Promise<number> {
   const { rows } = await server.db.superuser.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
   return Number(rows[0]!.n);
+}
+
+type ProtectionPatch = { [K in keyof ProtectionSettings]?: ProtectionSettings[K] extends object ? Partial<ProtectionSettings[K]> : ProtectionSettings[K] };
+
+/** Changes some of a project's protection settings through the API, as its owner would; returns the saved settings. */
+export async function setProtection(server: TestServer, owner: Account, p: Project, patch: ProtectionPatch): Promise<ProtectionSettings> {
+  const url = `/api/v1/orgs/${owner.orgId}/projects/${p.id}/protection`;
+  const current: ProtectionSettings = (await server.request('GET', url, { cookie: owner.cookie })).body.settings;
+  const merged = { ...current } as Record<string, unknown>;
+  for (const [group, value] of Object.entries(patch)) {
+    merged[group] = typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(current[group as keyof ProtectionSettings] as object), ...value } : value;
+  }
+  const saved = await server.request('PUT', url, { cookie: owner.cookie, body: merged });
+  if (saved.status !== 200) throw new Error(`protection: ${saved.status} ${saved.text}`);
+  return saved.body.settings;
 }
