@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { verifySolution } from 'altcha-lib/v1';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AppError, type ErrorCode } from '../errors.js';
 import { CHALLENGE_LIFETIME_MS, Challenges, DIFFICULTY, type Challenge } from './challenge.js';
@@ -75,6 +76,12 @@ describe('verifying', () => {
     const challenge = await challenges.issue(PROJECT, 'normal');
     now = new Date(now.getTime() + 20_000);
     await expect(challenges.verify(PROJECT, payloadOf(challenge))).resolves.toEqual({ issuedAt: new Date('2026-11-23T15:00:00.000Z') });
+  });
+
+  it('speaks ALTCHA v1: what altcha-lib accepts is accepted', async () => {
+    const payload = payloadOf(await challenges.issue(PROJECT, 'normal'));
+    expect(await verifySolution(payload, key.toString('hex'))).toBe(true);
+    await expect(challenges.verify(PROJECT, payload)).resolves.toBeTruthy();
   });
 
   it('refuses a replay, on another instance sharing the state too', async () => {
