@@ -30,6 +30,11 @@ describe('size budget', () => {
     expect(chunkFiles('screenshot').reduce((sum, file) => sum + gzipped(file), 0)).toBeLessThanOrEqual(12 * KB);
   });
 
+  it('the proof-of-work chunk and its worker (projects using proof of work): at most 2.5 KB', () => {
+    const files = [...chunkFiles('pow'), built.manifest.files['pow-worker']!];
+    expect(files.reduce((sum, file) => sum + gzipped(file), 0)).toBeLessThanOrEqual(2.5 * KB);
+  });
+
   it('ships no eval, no markup parsing and no source maps', () => {
     for (const [file, contents] of built.files) {
       if (!file.endsWith('.js')) continue;
