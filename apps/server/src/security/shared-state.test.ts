@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../../test/database.js';
@@ -194,6 +195,21 @@ describe.each(kinds.filter(({ kind }) => kind !== 'memory'))('$kind shared state
     const raced = `challenge:${unique()}`;
     const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? state : other).claimOnce(raced, 60_000)));
     expect(claims.filter(Boolean)).toHaveLength(1);
+  });
+});
+
+describe('postgres shared state when PostgreSQL fails', () => {
+  it('still answers limits, with half of each in this process', async () => {
+    // Nothing listens on port 1: every query fails at once.
+    const unreachable = new pg.Pool({ connectionString: 'postgres://parley@127.0.0.1:1/parley' });
+    const state = await createSharedState(loadConfig({ PARLEY_PUBLIC_URL: PUBLIC_URL, PARLEY_SHARED_STATE: 'postgres' }), { ...db, app: unreachable }, clock, capturingLog().log);
+    const limit = rule(4);
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await state.consume(limit, '192.0.2.1'));
+    expect(results.map((r) => r.allowed)).toEqual([true, true, false]);
+    expect((await state.peek(limit, '192.0.2.1')).allowed).toBe(false);
+    await state.close();
+    await unreachable.end();
   });
 });
 

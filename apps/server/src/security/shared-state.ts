@@ -109,6 +109,11 @@ async function peekWith(limiter: RateLimiterAbstract, rule: LimitRule, key: stri
 // round trip to the store per request.
 const blockInMemory = (rule: LimitRule) => ({ inMemoryBlockOnConsumed: rule.points + 1 });
 
+// Conservative per instance: while the store is away each instance allows
+// half the limit on its own, rather than refusing everyone or allowing
+// everything.
+const halfInMemory = (rule: LimitRule) => new RateLimiterMemory({ keyPrefix: rule.name, points: Math.max(1, Math.floor(rule.points / 2)), duration: rule.seconds });
+
 /** Once-only keys in this process, expiring by the injected clock. */
 class ExpiringKeys {
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
@@ -205,6 +210,7 @@ class PostgresState implements SharedState {
           points: rule.points,
           duration: rule.seconds,
           ...blockInMemory(rule),
+          insuranceLimiter: halfInMemory(rule),
         }),
     );
   }
@@ -227,12 +233,13 @@ class PostgresState implements SharedState {
     // Two statements, each seeing what is committed when it runs: the row
     // that made the insert a conflict is visible to the read that follows.
     // Only if it expired and was deleted in between is the insert tried again.
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       const now = this.clock.now();
       const inserted = await this.pool.query(CLAIM_SQL, [id, value, new Date(now.getTime() + ttlMs), now]);
       if (inserted.rowCount === 1) return null;
       const existing = await this.pool.query<{ value: string }>('SELECT value FROM shared_keys WHERE key = $1', [id]);
       if (existing.rows[0]) return existing.rows[0].value;
+      if (attempt === 3) throw new Error(`shared key ${id} keeps vanishing`);
     }
   }
 
@@ -272,9 +279,7 @@ class RedisState implements SharedState {
           duration: rule.seconds,
           rejectIfRedisNotReady: true,
           ...blockInMemory(rule),
-          // Conservative per instance: with Redis away each instance allows
-          // half the limit on its own rather than none (or all of it).
-          insuranceLimiter: new RateLimiterMemory({ keyPrefix: `rl:${rule.name}`, points: Math.max(1, Math.floor(rule.points / 2)), duration: rule.seconds }),
+          insuranceLimiter: halfInMemory(rule),
         }),
     );
     client.on('error', (error: Error) => {
