@@ -125,12 +125,15 @@ describe.skipIf(skipReason)('in Chromium', () => {
     expect(page.pageErrors).toEqual([]);
   });
 
-  it("solves on the main thread when the page's CSP refuses workers (worker-src 'none')", async () => {
+  it("solves on the main thread when the page's CSP refuses workers (worker-src 'none'), trying the worker once per page", async () => {
     const page = await visit("'none'");
-    const payload = await solveIn(page, await challenges.issue(PROJECT, 'normal'));
-    await expect(challenges.verify(PROJECT, payload)).resolves.toBeTruthy();
+    for (let solve = 0; solve < 2; solve++) {
+      const payload = await solveIn(page, await challenges.issue(PROJECT, 'normal'));
+      await expect(challenges.verify(PROJECT, payload)).resolves.toBeTruthy();
+    }
     expect(page.workers).toEqual([]);
-    expect((await cspViolations(page)).some((violation) => violation.startsWith('worker-src'))).toBe(true);
+    const violations = await page.page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
+    expect(violations).toEqual(['worker-src blob']);
     expect(page.pageErrors).toEqual([]);
   });
 

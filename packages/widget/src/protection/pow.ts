@@ -27,6 +27,11 @@ const abortError = (signal: AbortSignal): unknown => signal.reason ?? new DOMExc
 const noSolution = () => new Error('The proof-of-work challenge has no solution.');
 
 let workerUrl: Promise<string> | undefined;
+/**
+ * Once the page refused a worker, later solves go straight to the main
+ * thread: each attempt would cost the site another CSP violation report.
+ */
+let isWorkerRefused = false;
 
 /** A blob: URL of the worker's verified source, made once per page. */
 function loadWorkerUrl(): Promise<string> {
@@ -56,16 +61,21 @@ class WorkerRefused extends Error {}
  * run (the page's CSP, an old browser, a worker without crypto.subtle).
  */
 async function solveInWorker(challenge: Challenge, signal: AbortSignal | undefined): Promise<number> {
+  if (isWorkerRefused) throw new WorkerRefused('the page refused a worker before');
   const url = await loadWorkerUrl().catch((error: unknown) => {
     throw new WorkerRefused(String(error));
   });
   if (signal?.aborted) throw abortError(signal);
   return new Promise((resolve, reject) => {
+    const refused = (why: string) => {
+      isWorkerRefused = true;
+      return new WorkerRefused(why);
+    };
     let worker: Worker;
     try {
       worker = new Worker(url);
     } catch (error) {
-      return reject(new WorkerRefused(String(error)));
+      return reject(refused(String(error)));
     }
     const finish = (settle: () => void) => {
       worker.terminate();
@@ -77,10 +87,10 @@ async function solveInWorker(challenge: Challenge, signal: AbortSignal | undefin
     // A CSP that refuses blob: workers shows up here, not as a throw.
     worker.onerror = (event) => {
       event.preventDefault();
-      finish(() => reject(new WorkerRefused(event.message || 'the proof-of-work worker did not start')));
+      finish(() => reject(refused(event.message || 'the proof-of-work worker did not start')));
     };
     worker.onmessage = ({ data }: MessageEvent<WorkerAnswer>) => {
-      if ('error' in data) finish(() => reject(new WorkerRefused(data.error)));
+      if ('error' in data) finish(() => reject(refused(data.error)));
       else if (data.number === null) finish(() => reject(noSolution()));
       else finish(() => resolve(data.number!));
     };
