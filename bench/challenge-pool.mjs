@@ -123,5 +123,5 @@ export function describePool(pool) {
   const levels = Object.entries(pool.maxnumbers).map(([m, c]) => `maxnumber ${m}: ${c.toLocaleString('en')}`).join(', ');
   const refused = Object.keys(pool.refused).length > 0 ? `; challenge requests refused: ${JSON.stringify(pool.refused)}` : '';
   const unsolvable = pool.unsolvable > 0 ? `; ${pool.unsolvable} had no solution` : '';
-  return `solved ${n.toLocaleString('en')} challenges (${levels}) in ${pool.seconds.toFixed(1)} s on ${pool.threads} threads, ${((1000 * pool.seconds * pool.threads) / Math.max(1, n)).toFixed(1)} ms of one thread each${refused}${unsolvable}`;
+  return `solved ${n.toLocaleString('en')} of the challenges fetched (${levels}) in ${pool.seconds.toFixed(1)} s on ${pool.threads} threads, ${((1000 * pool.seconds * pool.threads) / Math.max(1, n)).toFixed(1)} ms of one thread each${refused}${unsolvable}`;
 }
