@@ -5,7 +5,12 @@ export type RedisProxy = {
   url: string;
   /** Redis "stops": every open connection is reset and new ones are reset on arrival. */
   cut(): void;
-  /** Redis "is back": new connections reach it again. */
+  /**
+   * Redis "is partitioned away": connections stay open but nothing gets
+   * through either way, as when a network drops packets.
+   */
+  stall(): void;
+  /** Redis "is back": new connections reach it again (stalled ones are reset, their byte streams are broken). */
   restore(): void;
   close(): Promise<void>;
 };
@@ -19,6 +24,7 @@ export async function startRedisProxy(target: string): Promise<RedisProxy> {
   const upstream = new URL(target);
   const open = new Set<net.Socket>();
   let isCut = false;
+  let isStalled = false;
 
   const track = (socket: net.Socket) => {
     open.add(socket);
@@ -35,7 +41,8 @@ export async function startRedisProxy(target: string): Promise<RedisProxy> {
     }
     const redis = net.connect({ host: upstream.hostname, port: Number(upstream.port || 6379) });
     track(redis);
-    client.pipe(redis).pipe(client);
+    client.on('data', (chunk: Buffer) => void (isStalled || redis.write(chunk)));
+    redis.on('data', (chunk: Buffer) => void (isStalled || client.write(chunk)));
     client.on('close', () => redis.destroy());
     redis.on('close', () => client.destroy());
   });
@@ -58,8 +65,13 @@ export async function startRedisProxy(target: string): Promise<RedisProxy> {
       isCut = true;
       resetAll();
     },
+    stall() {
+      isStalled = true;
+    },
     restore() {
+      if (isStalled) resetAll();
       isCut = false;
+      isStalled = false;
     },
     async close() {
       resetAll();

@@ -291,6 +291,23 @@ describe.skipIf(!REDIS_URL)('redis shared state when Redis goes away', () => {
     expect(await direct.consume(limit, 'ip')).toMatchObject({ allowed: false });
   });
 
+  it('treats a Redis that stops answering (connection open, nothing back) as away', async () => {
+    const { log, lines } = capturingLog();
+    const stalled = await open(redisEnv(prefix, proxy.url), log);
+    const limit = rule(4);
+    expect(await stalled.consume(limit, 'ip')).toMatchObject({ allowed: true });
+    proxy.stall();
+    await degraded(stalled).toBe(true);
+    // Away, it answers at once from memory rather than waiting on Redis.
+    const started = performance.now();
+    expect(await stalled.consume(limit, 'ip')).toMatchObject({ allowed: true });
+    expect(await stalled.claimOnce(`challenge:${unique()}`, 60_000)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(100);
+    proxy.restore();
+    await degraded(stalled).toBe(false);
+    expect(lines.map((line) => line.level)).toEqual([WARN, INFO]);
+  });
+
   it('starts degraded when Redis is away at start, and recovers', async () => {
     proxy.cut();
     const { log, lines } = capturingLog();

@@ -255,6 +255,7 @@ class PostgresState implements SharedState {
 const REDIS_COMMAND_TIMEOUT_MS = 1000;
 const REDIS_CONNECT_TIMEOUT_MS = 2000;
 const REDIS_MAX_BACKOFF_MS = 5000;
+const REDIS_HEARTBEAT_MS = 1000;
 
 class RedisState implements SharedState {
   readonly kind = 'redis' as const;
@@ -263,6 +264,7 @@ class RedisState implements SharedState {
   private readonly local: ExpiringKeys;
   private lost = false;
   private lastError = '';
+  private readonly heartbeat: NodeJS.Timeout;
 
   private constructor(
     private readonly client: Redis,
@@ -293,6 +295,20 @@ class RedisState implements SharedState {
     client.on('ready', () => {
       if (this.lost) void this.recover();
     });
+    // A Redis that stops answering without closing the connection (a network
+    // partition) would cost every request the command timeout until TCP gives
+    // up, minutes later. A ping that times out drops the connection instead,
+    // and the reconnect-and-fall-back above takes over.
+    this.heartbeat = setInterval(() => {
+      if (client.status !== 'ready') return;
+      client.ping().catch((error: Error) => {
+        if (error.message === 'Command timed out') {
+          this.lastError = 'Redis stopped answering';
+          client.disconnect(true);
+        }
+      });
+    }, REDIS_HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   static async open(url: URL, prefix: string, clock: Clock, log: FastifyBaseLogger): Promise<RedisState> {
@@ -390,6 +406,7 @@ class RedisState implements SharedState {
   }
 
   async close() {
+    clearInterval(this.heartbeat);
     this.client.removeAllListeners('close');
     if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
     else this.client.disconnect();
