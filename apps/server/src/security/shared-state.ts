@@ -263,6 +263,7 @@ class RedisState implements SharedState {
   /** Claims and values taken while Redis was away; handed to Redis when it returns. */
   private readonly local: ExpiringKeys;
   private lost = false;
+  private recovering = false;
   private lastError = '';
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -292,15 +293,15 @@ class RedisState implements SharedState {
       this.lost = true;
       log.warn({ sharedState: 'redis', err: this.lastError || undefined }, 'Redis unreachable: rate limits now hold per instance (half of each limit) and replays are refused per instance until it returns');
     });
-    client.on('ready', () => {
-      if (this.lost) void this.recover();
-    });
+    client.on('ready', () => this.recover());
     // A Redis that stops answering without closing the connection (a network
     // partition) would cost every request the command timeout until TCP gives
     // up, minutes later. A ping that times out drops the connection instead,
     // and the reconnect-and-fall-back above takes over.
+    // It also retries a hand-over that failed with the connection up.
     this.heartbeat = setInterval(() => {
       if (client.status !== 'ready') return;
+      this.recover();
       client.ping().catch((error: Error) => {
         if (error.message === 'Command timed out') {
           this.lastError = 'Redis stopped answering';
@@ -362,12 +363,8 @@ class RedisState implements SharedState {
       // One transaction, so the value read is the one that won.
       const results = await this.client.multi().set(`kv:${id}`, value, 'PX', Math.ceil(ttlMs), 'NX').get(`kv:${id}`).exec();
       if (!results || results.some(([error]) => error)) throw new Error('Redis transaction failed');
-      if (results[0]![1] === 'OK') {
-        this.local.delete(id);
-        return null;
-      }
       this.local.delete(id);
-      return results[1]![1] as string;
+      return results[0]![1] === 'OK' ? null : (results[1]![1] as string);
     } catch {
       // Redis is away: the local entry made above stands in for it.
       return null;
@@ -375,27 +372,34 @@ class RedisState implements SharedState {
   }
 
   /**
-   * Gives Redis what was claimed locally during the outage, so other
-   * instances refuse those replays too; only then is the outage over (health
-   * stays degraded until here). Tried again at the next reconnection if Redis
-   * goes away meanwhile.
+   * After an outage, gives Redis what was claimed locally meanwhile, so
+   * other instances refuse those replays too; only then is the outage over
+   * (health stays degraded until here).
    */
-  private async recover(): Promise<void> {
+  private recover(): void {
+    if (!this.lost || this.recovering) return;
+    this.recovering = true;
+    void this.handOver()
+      .then(() => {
+        if (this.client.status !== 'ready') return;
+        this.lost = false;
+        this.lastError = '';
+        this.log.info({ sharedState: 'redis' }, 'Redis is back: rate limits and replay checks are shared again');
+      })
+      // Still lost: the next reconnection or heartbeat tries again.
+      .catch(() => {})
+      .finally(() => {
+        this.recovering = false;
+      });
+  }
+
+  private async handOver(): Promise<void> {
     const entries = this.local.live();
-    if (entries.length > 0) {
-      const batch = this.client.multi();
-      for (const entry of entries) batch.set(`kv:${entry.key}`, entry.value, 'PX', Math.ceil(entry.ttlMs), 'NX');
-      try {
-        await batch.exec();
-      } catch {
-        return;
-      }
-      for (const entry of entries) this.local.delete(entry.key);
-    }
-    if (this.client.status !== 'ready' || !this.lost) return;
-    this.lost = false;
-    this.lastError = '';
-    this.log.info({ sharedState: 'redis' }, 'Redis is back: rate limits and replay checks are shared again');
+    if (entries.length === 0) return;
+    const batch = this.client.multi();
+    for (const entry of entries) batch.set(`kv:${entry.key}`, entry.value, 'PX', Math.ceil(entry.ttlMs), 'NX');
+    await batch.exec();
+    for (const entry of entries) this.local.delete(entry.key);
   }
 
   health() {
