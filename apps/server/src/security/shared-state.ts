@@ -350,21 +350,31 @@ class RedisState implements SharedState {
   }
 
   async claimOnce(key: string, ttlMs: number) {
-    return (await this.putIfAbsent(key, '1', ttlMs)) === null;
+    // One SET NX, not putIfAbsent's transaction: replay checks run on every submission.
+    const setIfAbsent = async (id: string) => ((await this.client.set(`kv:${id}`, '1', 'PX', Math.ceil(ttlMs), 'NX')) === 'OK' ? null : '1');
+    return (await this.take(key, '1', ttlMs, setIfAbsent)) === null;
   }
 
-  async putIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null> {
+  putIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null> {
+    return this.take(key, value, ttlMs, async (id) => {
+      // One transaction, so the value read is the one that won.
+      const results = await this.client.multi().set(`kv:${id}`, value, 'PX', Math.ceil(ttlMs), 'NX').get(`kv:${id}`).exec();
+      if (!results || results.some(([error]) => error)) throw new Error('Redis transaction failed');
+      return results[0]![1] === 'OK' ? null : (results[1]![1] as string);
+    });
+  }
+
+  /** Takes `key` locally first (what a concurrent or outage-time taker sees), then in Redis when it answers. */
+  private async take(key: string, value: string, ttlMs: number, inRedis: (id: string) => Promise<string | null>): Promise<string | null> {
     assertTtl(ttlMs);
     const id = safeKey(key);
     // Taken here while Redis was away and not yet handed over: still taken.
     const held = this.local.putIfAbsent(id, value, ttlMs);
     if (held !== null) return held;
     try {
-      // One transaction, so the value read is the one that won.
-      const results = await this.client.multi().set(`kv:${id}`, value, 'PX', Math.ceil(ttlMs), 'NX').get(`kv:${id}`).exec();
-      if (!results || results.some(([error]) => error)) throw new Error('Redis transaction failed');
+      const existing = await inRedis(id);
       this.local.delete(id);
-      return results[0]![1] === 'OK' ? null : (results[1]![1] as string);
+      return existing;
     } catch {
       // Redis is away: the local entry made above stands in for it.
       return null;
