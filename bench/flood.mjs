@@ -88,6 +88,16 @@ function summarize(results) {
   return { sent: results.length, ok: ok.length, outcomes, p50: ms(50), p95: ms(95), p99: ms(99), max: ms(100) };
 }
 
+/** p99 latency (ms) of the accepted submissions sent in each second after `start`, to show a transient apart from the steady state. */
+function bySecond(results, start) {
+  const seconds = [];
+  for (const r of results) {
+    if (r.outcome !== '201') continue;
+    (seconds[Math.floor((r.sentAt - start) / 1000)] ??= []).push(r.ms);
+  }
+  return Array.from(seconds, (ms) => (ms ? Math.round(percentile(ms, 99)) : '-'));
+}
+
 const describe = (s) => `${s.ok} of ${s.sent} accepted; latency of the accepted p50 ${s.p50} ms, p95 ${s.p95} ms, p99 ${s.p99} ms, max ${s.max} ms; answers ${JSON.stringify(s.outcomes)}`;
 
 /** The server's refusal counter flushes every 10 s: wait (at most 15 s) until it has counted `expected` refusals. */
@@ -211,6 +221,7 @@ async function main() {
     console.log(`  flood: ${floodRequests.toLocaleString('en')} requests in ${floodResult.seconds.toFixed(1)} s (${Math.round(floodRequests / floodResult.seconds).toLocaleString('en')}/s); answers ${JSON.stringify(floodResult.outcomes)}`);
     const inFlood = during.results.filter((r) => r.sentAt >= floodStarted && r.sentAt <= floodEnded);
     console.log(`  legitimate, sent while the flood ran: ${describe(summarize(inFlood))}`);
+    console.log(`  legitimate p99 by second of the flood (ms): ${bySecond(inFlood, floodStarted).join(' ')}`);
     console.log(`  legitimate, whole phase (${during.seconds.toFixed(1)} s): ${describe(summarize(during.results))}`);
     if (during.ranOut) console.log('  (the legitimate pool ran out before the flood ended)');
     console.log(`  CPU: ${formatCpu(floodCpu).replace('load generator', 'load generator (flood + legitimate)')}`);
