@@ -3,6 +3,6 @@
 export const REQUEST_DEFAULTS: RequestInit = { mode: 'cors', credentials: 'omit', referrerPolicy: 'strict-origin' };
 
 /** Throws (TypeError) when apiOrigin is not a URL; a trailing slash or path on it is ignored. */
-export function projectEndpoint(apiOrigin: string, project: string, resource: 'config' | 'feedback' | 'screenshots'): string {
+export function projectEndpoint(apiOrigin: string, project: string, resource: 'config' | 'challenge' | 'feedback' | 'screenshots'): string {
   return new URL(`/api/widget/v1/projects/${encodeURIComponent(project)}/${resource}`, apiOrigin).href;
 }

@@ -41,6 +41,8 @@ function start(): void {
       session: (nonce) => importVerified('session', base, nonce),
       dialog: (nonce) => importVerified('dialog', base, nonce),
       screenshot: (nonce) => importVerified('screenshot', base, nonce),
+      pow: (nonce) => importVerified('pow', base, nonce),
+      captcha: (nonce) => importVerified('captcha', base, nonce),
     },
     defaults,
   );

@@ -1,5 +1,5 @@
 // The @parley/widget module for bundlers: the same API as window.Parley, with
-// the dialog and screenshot chunks left to the site's bundler to split.
+// the dialog, screenshot and protection chunks left to the site's bundler to split.
 // Call init({ project, apiOrigin }) first; nothing runs before that.
 import { createParley } from './parley.js';
 import type { Parley } from './public-types.js';
@@ -8,6 +8,8 @@ const parley = createParley({
   session: () => import('./session.js'),
   dialog: () => import('./dialog/app.js'),
   screenshot: () => import('./screenshot/index.js'),
+  pow: () => import('./protection/pow.js'),
+  captcha: () => import('./protection/captcha.js'),
 });
 
 export const init: Parley['init'] = parley.init;

@@ -1,4 +1,4 @@
-import { fetchSettings } from './config.js';
+import { fetchConfig } from './config.js';
 import { createEvents } from './events.js';
 import type { Parley, WidgetOptions } from './public-types.js';
 import type { Chunks, Visitor } from './runtime.js';
@@ -39,10 +39,10 @@ export function createParley(chunks: Chunks, defaults: Partial<WidgetOptions> = 
       const { project, apiOrigin } = options;
       if (!project || !apiOrigin) return report('invalid_options', 'init() needs project and apiOrigin.');
       // Both at once: the project's settings and the code that shows them.
-      const settings = fetchSettings(apiOrigin, project);
-      settings.catch(() => {}); // the session reports it; this keeps it from counting as unhandled meanwhile
+      const config = fetchConfig(apiOrigin, project);
+      config.catch(() => {}); // the session reports it; this keeps it from counting as unhandled meanwhile
       session = chunks.session(options.nonce).then(
-        (module) => module.startSession({ ...options, apiOrigin }, settings, { events, visitor, chunks, report }),
+        (module) => module.startSession({ ...options, apiOrigin }, config, { events, visitor, chunks, report }),
         () => report('widget_load_failed', 'The widget did not load.'),
       );
     },

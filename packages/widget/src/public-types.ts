@@ -19,8 +19,11 @@ export type WidgetOptions = {
   texts?: Record<string, string>;
 };
 
-/** A signed-in user of the site. `signature` = hex(HMAC-SHA256(project identity secret, id)), computed by the site's backend. */
-export type Identity = { id: string; email?: string; name?: string; signature?: string };
+/**
+ * A signed-in user of the site. `signature` = hex(HMAC-SHA256(project identity secret, id)), computed by the site's backend.
+ * `token`: a short-lived signed-submission token from the site's backend (at most 200 characters; docs/widget.md), needed when the project requires signed submissions.
+ */
+export type Identity = { id: string; email?: string; name?: string; signature?: string; token?: string };
 
 /** Up to 20 keys (letters, digits, `_ . -`, at most 64); strings up to 500 characters. `null` removes a key. */
 export type Metadata = Record<string, string | number | boolean | null>;
@@ -44,10 +47,23 @@ export type FeedbackBody = {
   os?: string;
   consoleErrors?: ConsoleError[];
   screenshotId?: string;
+  /** The widget's random id for this browser (or page load), for the per-reporter rate limit. */
+  reporter?: string;
+  /** The solved proof-of-work challenge (base64), fresh for every attempt. */
+  challenge?: string;
+  /** The third-party captcha's token, fresh for every attempt. */
+  captcha?: string;
+  /** The hidden field only bots fill; sent only when it is not empty. */
+  honeypot?: string;
+  /** Milliseconds from opening the dialog to sending. */
+  elapsedMs?: number;
 };
 
+/** What the widget adds for the server's front door; event handlers never see these. */
+type ProtectionFields = 'reporter' | 'challenge' | 'captcha' | 'honeypot' | 'elapsedMs';
+
 /** What event handlers see of a feedback: the body without `email`, `identity` and the screenshot, unless `exposePersonalData` is set. */
-export type FeedbackData = Omit<FeedbackBody, 'email' | 'identity' | 'screenshotId'> & { email?: string; identity?: Identity; screenshot?: Blob };
+export type FeedbackData = Omit<FeedbackBody, 'email' | 'identity' | 'screenshotId' | ProtectionFields> & { email?: string; identity?: Identity; screenshot?: Blob };
 
 /** What a beforeSubmit handler may return: `false` cancels, an object replaces the fields it names. */
 export type BeforeSubmitResult = false | Partial<Pick<FeedbackData, 'message' | 'type' | 'rating' | 'custom' | 'metadata' | 'pageUrl' | 'email'>> | void;

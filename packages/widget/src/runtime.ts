@@ -4,7 +4,7 @@ import type { Events } from './events.js';
 import type { WidgetHost } from './host.js';
 import type { Locale } from './locale.js';
 import type { ConsoleError, Identity, Metadata, ParleyEvents, WidgetOptions } from './public-types.js';
-import type { WidgetSettings } from './settings.js';
+import type { WidgetProtection, WidgetSettings } from './settings.js';
 import type { Store } from './storage.js';
 
 /** Set through the API; lives across restarts until destroy(). */
@@ -13,6 +13,8 @@ export type Visitor = { identity: Identity | null; metadata: Metadata };
 export type OpenTrigger = ParleyEvents['open']['trigger'];
 
 export type CaptureScreenshot = typeof import('./screenshot/index.js').captureScreenshot;
+export type SolveChallenge = typeof import('./protection/pow.js').solveChallenge;
+export type CaptchaToken = typeof import('./protection/captcha.js').captchaToken;
 
 /** The options a session runs with: the script tag's or init()'s, apiOrigin known. */
 export type StartOptions = WidgetOptions & { apiOrigin: string };
@@ -20,6 +22,7 @@ export type StartOptions = WidgetOptions & { apiOrigin: string };
 export type Runtime = {
   options: StartOptions;
   settings: WidgetSettings;
+  protection: WidgetProtection;
   locale: Locale;
   store: Store;
   host: WidgetHost;
@@ -29,6 +32,9 @@ export type Runtime = {
   /** Filled while the page runs, when the project opted in. */
   consoleErrors: ConsoleError[];
   loadScreenshot(): Promise<{ captureScreenshot: CaptureScreenshot }>;
+  /** The proof-of-work solver and the third-party captcha, each its own chunk: only projects using them load them. */
+  loadPow(): Promise<{ solveChallenge: SolveChallenge }>;
+  loadCaptcha(): Promise<{ captchaToken: CaptchaToken }>;
   /** Emits `error`; warns once in the console when nobody listens. */
   report(code: string, message: string): void;
 };
@@ -41,6 +47,8 @@ export type Chunks = {
   session(nonce: string | undefined): Promise<typeof import('./session.js')>;
   dialog(nonce: string | undefined): Promise<{ startApp(runtime: Runtime): App }>;
   screenshot(nonce: string | undefined): Promise<{ captureScreenshot: CaptureScreenshot }>;
+  pow(nonce: string | undefined): Promise<{ solveChallenge: SolveChallenge }>;
+  captcha(nonce: string | undefined): Promise<{ captchaToken: CaptchaToken }>;
 };
 
 /** What every session of one Parley object shares: it outlives restarts. */

@@ -1,6 +1,7 @@
 // The session chunk: loaded by the loader in parallel with the project's
 // settings. It shows the launcher where the display rules allow, starts the
 // opt-in error capture, and loads the dialog chunk when it is needed.
+import type { ProjectConfig } from './config.js';
 import { watchConsoleErrors } from './console-errors.js';
 import { isShownHere, noteShown } from './display-rules.js';
 import { createHost } from './host.js';
@@ -8,12 +9,11 @@ import { createLauncher } from './launcher.js';
 import { pickLocale } from './locale.js';
 import type { ConsoleError } from './public-types.js';
 import type { App, OpenTrigger, Runtime, Shared, StartOptions } from './runtime.js';
-import type { WidgetSettings } from './settings.js';
 import { createStore } from './storage.js';
 
 export type Session = { open(trigger: OpenTrigger): void; close(): void; stop(): void };
 
-export function startSession(options: StartOptions, settings: Promise<WidgetSettings>, { events, visitor, chunks, report }: Shared): Session {
+export function startSession(options: StartOptions, config: Promise<ProjectConfig>, { events, visitor, chunks, report }: Shared): Session {
   const { project, nonce } = options;
   const store = createStore(project, options.storage);
   const host = createHost();
@@ -44,7 +44,7 @@ export function startSession(options: StartOptions, settings: Promise<WidgetSett
     void loadApp().then((started) => started?.open(trigger));
   };
 
-  const start = (settings: WidgetSettings) => {
+  const start = ({ settings, protection }: ProjectConfig) => {
     if (isStopped) return;
     const locale = pickLocale(settings.locale);
     const { root } = host;
@@ -54,7 +54,7 @@ export function startSession(options: StartOptions, settings: Promise<WidgetSett
     const isShown = isShownHere(settings.display, store, location.pathname, Date.now());
     const label = options.texts?.launcher || settings.launcher.label || settings.texts.launcher;
     const launcher = isShown && options.launcher !== false ? createLauncher(settings.launcher.position, label || locale, () => open('launcher')) : null;
-    runtime = { options, settings, locale, store, host, launcher, events, visitor, consoleErrors, loadScreenshot: () => chunks.screenshot(nonce), report };
+    runtime = { options, settings, protection, locale, store, host, launcher, events, visitor, consoleErrors, loadScreenshot: () => chunks.screenshot(nonce), loadPow: () => chunks.pow(nonce), loadCaptcha: () => chunks.captcha(nonce), report };
     if (settings.context.consoleErrors) stopWatchingErrors = watchConsoleErrors(consoleErrors);
     if (launcher) {
       // A pointer or focus on the launcher announces a click: the dialog chunk
@@ -79,7 +79,7 @@ export function startSession(options: StartOptions, settings: Promise<WidgetSett
     if (requested) open(requested);
   };
 
-  settings.then(start, (error: unknown) => {
+  config.then(start, (error: unknown) => {
     if (!isStopped) {
       report('config_failed', `The project's settings did not load (${String(error)}): check the project key, that this site is in the project's allowed domains, and that ${options.apiOrigin} is reachable.`);
     }

@@ -4,11 +4,14 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { feedbackDialog, skipReason, type Watched } from '../test/browser.js';
-import { PROJECT_KEY } from '../test/fake-parley.js';
+import { PROJECT_KEY, storedBodies } from '../test/fake-parley.js';
 import { hostPage, snippet } from '../test/host-site.js';
 import { useWidgetPage } from '../test/widget-page.js';
 
 const widget = useWidgetPage();
+const prefix = `parley:${PROJECT_KEY}:`;
+/** 128 random bits in base64url. */
+const REPORTER = /^[A-Za-z0-9_-]{22}$/;
 
 const browserState = ({ page }: Watched) =>
   page.evaluate(async () => ({
@@ -55,31 +58,67 @@ describe.skipIf(skipReason !== '')('browser storage', () => {
     await noCookies(watched.page);
   });
 
+  it("with storage: 'none' sends a reporter id that lives for the page load only", async () => {
+    const { page } = await widget.visit({ html: hostPage({ body: snippet(widget.fake, { 'data-storage': 'none' }) }) });
+    const { launcher, message, send, sent, close } = feedbackDialog(page);
+    for (const text of ['One.', 'Two.']) {
+      await launcher.click();
+      await message.fill(text);
+      await send.click();
+      await sent.waitFor();
+      await close.click();
+    }
+    await page.reload();
+    await launcher.click();
+    await message.fill('After a reload.');
+    await send.click();
+    await sent.waitFor();
+    const [first, second, third] = storedBodies(widget.fake).map((body) => body.reporter);
+    expect(first).toMatch(REPORTER);
+    expect(second).toBe(first);
+    expect(third).toMatch(REPORTER);
+    expect(third).not.toBe(first);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+  });
+
   it('writes only the documented parley: keys, namespaced by project', async () => {
     setEveryRule();
     const watched = await widget.visit();
     await useEveryFeature(watched, true);
     const { localStorage, ...rest } = await browserState(watched);
     expect(rest).toEqual({ sessionStorage: 0, indexedDB: 0, cookie: '' });
-    const prefix = `parley:${PROJECT_KEY}:`;
-    expect(Object.keys(localStorage).sort()).toEqual(['dismissedAt', 'email', 'queue', 'shows', 'submittedAt'].map((name) => prefix + name));
+    expect(Object.keys(localStorage).sort()).toEqual(['dismissedAt', 'email', 'queue', 'reporter', 'shows', 'submittedAt'].map((name) => prefix + name));
     expect(localStorage[`${prefix}shows`]).toBe('1');
     expect(localStorage[`${prefix}email`]).toBe('ada@example.com');
     expect(Number(localStorage[`${prefix}dismissedAt`])).toBeGreaterThan(Date.now() - 60_000);
-    expect(JSON.parse(localStorage[`${prefix}queue`]!)).toEqual([{ key: expect.any(String), body: expect.objectContaining({ message: 'Two, offline.' }), queuedAt: expect.any(Number) }]);
+    // One reporter id for the sent feedback and the queued one.
+    const reporter = localStorage[`${prefix}reporter`];
+    expect(reporter).toMatch(REPORTER);
+    expect(storedBodies(widget.fake)[0]!.reporter).toBe(reporter);
+    expect(JSON.parse(localStorage[`${prefix}queue`]!)).toEqual([{ key: expect.any(String), body: expect.objectContaining({ message: 'Two, offline.', reporter }), queuedAt: expect.any(Number) }]);
     await noCookies(watched.page);
   });
 
-  it('stores nothing when the project sets no rule and the visitor asks for nothing', async () => {
+  it('stores only the reporter id, from the first feedback on, when the project sets no rule and the visitor asks for nothing', async () => {
     const watched = await widget.visit();
     const { launcher, message, send, sent, close } = feedbackDialog(watched.page);
     await launcher.click();
     await close.click();
     await launcher.click();
+    expect((await browserState(watched)).localStorage).toEqual({});
     await message.fill('Plain.');
     await send.click();
     await sent.waitFor();
-    expect((await browserState(watched)).localStorage).toEqual({});
+    const reporter = storedBodies(widget.fake)[0]!.reporter;
+    expect((await browserState(watched)).localStorage).toEqual({ [`${prefix}reporter`]: reporter });
+
+    // The same id after a reload, so reloading does not start a fresh per-reporter limit.
+    await watched.page.reload();
+    await launcher.click();
+    await message.fill('Again.');
+    await send.click();
+    await sent.waitFor();
+    expect(storedBodies(widget.fake)[1]!.reporter).toBe(reporter);
   });
 
   it('forgets the remembered e-mail when the visitor unticks "remember me"', async () => {
@@ -100,6 +139,6 @@ describe.skipIf(skipReason !== '')('browser storage', () => {
     await remember.uncheck();
     await send.click();
     await sent.waitFor();
-    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([`${prefix}reporter`]);
   });
 });

@@ -3,7 +3,7 @@
 // text). Never cookies, sessionStorage or IndexedDB.
 
 /** Every name the widget stores under (docs/widget.md describes each). */
-export const STORE_NAMES = ['shows', 'dismissedAt', 'submittedAt', 'email', 'queue'] as const;
+export const STORE_NAMES = ['shows', 'dismissedAt', 'submittedAt', 'email', 'queue', 'reporter'] as const;
 export type StoreName = (typeof STORE_NAMES)[number];
 
 export type Store = {

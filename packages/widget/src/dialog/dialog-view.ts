@@ -3,19 +3,25 @@ import { h, icon } from '../dom.js';
 import { createIdempotencyKey } from '../idempotency.js';
 import type { OpenTrigger, Runtime } from '../runtime.js';
 import css from './dialog.css';
-import { consentPart, customParts, emailPart, messagePart, typePart } from './fields.js';
+import { consentPart, customParts, emailPart, honeypotField, messagePart, typePart } from './fields.js';
 import type { FormPart } from './form-part.js';
 import { CHECK, CLOSE } from './icons.js';
 import { createTranslator } from './messages.js';
 import type { Outbox } from './outbox.js';
+import type { Prover } from './proof.js';
 import { buildRating } from './rating.js';
+import { limitText, refusalText } from './refusal.js';
+import { reporterId } from './reporter.js';
 import { screenshotPart } from './screenshot-part.js';
 import { buildBody, readForm, runBeforeSubmit } from './submission.js';
 
 export type DialogView = { open(trigger: OpenTrigger): void; close(): void; destroy(): void };
 
-export function createDialogView(runtime: Runtime, outbox: Outbox): DialogView {
-  const { settings, host, events, store, report } = runtime;
+/** The server's bound for elapsedMs. */
+const MAX_ELAPSED_MS = 86_400_000;
+
+export function createDialogView(runtime: Runtime, outbox: Outbox, prover: Prover, captchaSlot: HTMLElement): DialogView {
+  const { settings, protection, locale, host, events, store, report } = runtime;
   const t = createTranslator(runtime);
   host.adopt(css);
 
@@ -49,7 +55,8 @@ export function createDialogView(runtime: Runtime, outbox: Outbox): DialogView {
   const cancel = h('button', { type: 'button', class: 'secondary' }, [t('cancel')]);
   const send = h('button', { type: 'submit', class: 'primary' }, [t('send')]);
   const fields = h('div', { class: 'fields' }, parts.map((part) => part.element));
-  const form = h('form', { class: 'form', novalidate: true }, [fields, h('div', { class: 'footer' }, [alert, h('div', { class: 'actions' }, [cancel, send])])]);
+  // The honeypot after the fields: opening the dialog focuses the first field's control.
+  const form = h('form', { class: 'form', novalidate: true }, [fields, honeypotField(), captchaSlot, h('div', { class: 'footer' }, [alert, h('div', { class: 'actions' }, [cancel, send])])]);
   const thanksText = h('p');
   const thanksClose = h('button', { type: 'button', class: 'primary' }, [t('close')]);
   const thanks = h('div', { class: 'thanks', hidden: true }, [h('div', { class: 'thanks-icon' }, [icon(CHECK)]), h('h3', {}, [t('thanks.title')]), thanksText, thanksClose]);
@@ -68,6 +75,8 @@ export function createDialogView(runtime: Runtime, outbox: Outbox): DialogView {
   let isDestroyed = false;
   let wasSubmitted = false;
   let returnFocus: Element | null = null;
+  /** When the visitor opened the dialog for this feedback (performance.now()); null until then. */
+  let openedAt: number | null = null;
 
   const setSending = (value: boolean) => {
     isSending = value;
@@ -82,6 +91,16 @@ export function createDialogView(runtime: Runtime, outbox: Outbox): DialogView {
     form.hidden = false;
     thanks.hidden = true;
     status.textContent = '';
+    openedAt = null;
+  };
+
+  // The server refuses feedback sent sooner than the project's minimum after
+  // opening (too_fast, against scripts); a person this quick waits on "Sending…".
+  const elapsedAfterMinimum = async (): Promise<number> => {
+    const since = openedAt ?? performance.now();
+    const wait = protection.minSeconds * 1000 - (performance.now() - since);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    return Math.min(Math.round(performance.now() - since), MAX_ELAPSED_MS);
   };
 
   const showThanks = (isQueued: boolean) => {
@@ -103,11 +122,16 @@ export function createDialogView(runtime: Runtime, outbox: Outbox): DialogView {
     setSending(true);
     try {
       const shot = screenshot?.blob() ?? null;
-      const body = await runBeforeSubmit(runtime, buildBody(runtime, readForm(form, settings.customFields)), shot);
-      if (!body) return;
+      const draft = await runBeforeSubmit(runtime, buildBody(runtime, readForm(form, settings.customFields)), shot);
+      if (!draft) return;
+      const body = { ...draft, reporter: reporterId(store), elapsedMs: await elapsedAfterMinimum() };
       const outcome = await outbox.send({ key: createIdempotencyKey(), body, screenshot: shot, queuedAt: Date.now() });
+      if (outcome.kind === 'limited') {
+        showAlert(limitText(outcome.afterMs, outcome.problem, t, locale));
+        return;
+      }
       if (outcome.kind === 'refused') {
-        showAlert(outcome.problem.detail);
+        showAlert(refusalText(outcome.problem, t));
         return;
       }
       for (const part of parts) part.commit?.();
@@ -129,6 +153,8 @@ export function createDialogView(runtime: Runtime, outbox: Outbox): DialogView {
     const active = document.activeElement;
     returnFocus = active === host.element ? runtime.launcher : active;
     showAlert('');
+    openedAt ??= performance.now();
+    prover.prepare();
     for (const part of parts) part.prepare?.();
     dialog.showModal();
     fields.querySelector<HTMLElement>('input, textarea, select, button')?.focus();

@@ -92,3 +92,16 @@ export function consentPart(consent: WidgetSettings['consent'], t: Translate): F
   const element = h('div', { class: 'field' }, [h('div', { class: 'check' }, [control, h('span', {}, [h('label', { for: 'p-consent' }, [t('consent')]), ...link])]), error]);
   return { element, check: () => showError(control, error, control.checked ? null : t('error.consent')) };
 }
+
+/** The honeypot's field name: one that form-filling bots fill and browsers' autofill does not. */
+export const HONEYPOT = 'website';
+
+/**
+ * A text field no person sees or reaches (hidden from sight, from screen
+ * readers and from Tab) and autofill leaves alone: only a script filling
+ * every field fills it, and the server then refuses (honeypot_filled).
+ */
+export function honeypotField(): HTMLElement {
+  const control = h('input', { type: 'text', id: 'p-website', name: HONEYPOT, tabindex: '-1', autocomplete: 'off' });
+  return h('div', { class: 'visually-hidden', 'aria-hidden': 'true' }, [h('label', { for: 'p-website' }, ['Website']), control]);
+}

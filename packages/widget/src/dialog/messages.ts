@@ -52,6 +52,8 @@ export const en = {
   'error.required': 'Please fill in this field.',
   'error.consent': 'Please agree to continue.',
   'error.generic': 'Something went wrong. Please try again.',
+  'error.tooMuch': 'You have sent a lot of feedback in a short time. Please try again {when}.',
+  'error.busy': 'We are receiving a lot of feedback right now. Please try again {when}.',
 };
 
 export type MessageKey = keyof typeof en;
@@ -113,6 +115,8 @@ const de: Translation = {
   'error.required': 'Bitte füllen Sie dieses Feld aus.',
   'error.consent': 'Bitte stimmen Sie zu, um fortzufahren.',
   'error.generic': 'Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.',
+  'error.tooMuch': 'Sie haben in kurzer Zeit viel Feedback gesendet. Bitte versuchen Sie es {when} noch einmal.',
+  'error.busy': 'Wir erhalten gerade sehr viel Feedback. Bitte versuchen Sie es {when} noch einmal.',
 };
 
 // French punctuation takes a no-break space before ? ! :
@@ -172,6 +176,8 @@ const fr: Translation = {
   'error.required': 'Veuillez remplir ce champ.',
   'error.consent': 'Veuillez donner votre accord pour continuer.',
   'error.generic': 'Une erreur est survenue. Veuillez réessayer.',
+  'error.tooMuch': 'Vous avez envoyé beaucoup d’avis en peu de temps. Veuillez réessayer {when}.',
+  'error.busy': 'Nous recevons beaucoup d’avis en ce moment. Veuillez réessayer {when}.',
 };
 
 const es: Translation = {
@@ -230,6 +236,8 @@ const es: Translation = {
   'error.required': 'Rellena este campo.',
   'error.consent': 'Acepta para continuar.',
   'error.generic': 'Algo ha salido mal. Inténtalo de nuevo.',
+  'error.tooMuch': 'Has enviado muchos comentarios en poco tiempo. Inténtalo de nuevo {when}.',
+  'error.busy': 'Ahora mismo estamos recibiendo muchos comentarios. Inténtalo de nuevo {when}.',
 };
 
 const MESSAGES: Record<Locale, Partial<Translation>> = { en, de, fr, es };

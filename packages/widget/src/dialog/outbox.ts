@@ -1,9 +1,12 @@
+import type { Identity } from '../public-types.js';
 import type { Runtime } from '../runtime.js';
 import type { Store } from '../storage.js';
 import { deliver, type Delivery, type Parcel, type Problem } from './delivery.js';
+import type { Prover } from './proof.js';
 import { eventData } from './submission.js';
 
-export type Outcome = { kind: 'stored' } | { kind: 'queued' } | { kind: 'refused'; problem: Problem };
+/** limited: a rate limit, the feedback was not kept (the visitor is told when to try again). */
+export type Outcome = { kind: 'stored' } | { kind: 'queued' } | { kind: 'limited'; afterMs: number; problem: Problem } | { kind: 'refused'; problem: Problem };
 export type Outbox = { send(parcel: Parcel): Promise<Outcome> };
 
 const FIRST_RETRY_MS = 1000;
@@ -26,18 +29,40 @@ function readQueue(store: Store, now: number): Parcel[] {
 }
 
 /**
+ * A signed-submission token lives at most 10 minutes, so feedback queued
+ * longer would be refused: it goes with the token the site gave since, when
+ * that is for the same user.
+ */
+function refreshToken({ body }: Parcel, current: Identity | null): void {
+  const token = current?.token;
+  if (body.identity && current?.id === body.identity.id && typeof token === 'string' && token !== '' && token.length <= 200) body.identity.token = token;
+}
+
+/**
  * Nothing lost: a feedback the server could not take (offline, 408, 429, 5xx)
  * waits here and is retried with exponential backoff, at once when the
  * browser comes back online, and on the next page load (localStorage, unless
- * storage is 'none'). Every retry carries the parcel's Idempotency-Key.
+ * storage is 'none'). Every retry carries the parcel's Idempotency-Key and
+ * a proof (challenge or captcha) made for that attempt. After a 429 nothing is
+ * sent until its Retry-After has passed.
  */
-export function createOutbox(runtime: Runtime): Outbox & { stop(): void } {
+export function createOutbox(runtime: Runtime, prover: Prover): Outbox & { stop(): void } {
   const { options, store, events, report } = runtime;
   const waiting = readQueue(store, Date.now());
   let failures = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let isFlushing = false;
   let isStopped = false;
+  let limit: { until: number; problem: Problem } | null = null;
+
+  const attempt = async (parcel: Parcel): Promise<Delivery> => {
+    refreshToken(parcel, runtime.visitor.identity);
+    const delivery = await deliver(options.apiOrigin, options.project, parcel, prover.next);
+    if (delivery.kind === 'limited') limit = { until: Date.now() + delivery.afterMs, problem: delivery.problem };
+    return delivery;
+  };
+  /** The 429 still in force, with how long it lasts. */
+  const activeLimit = () => (limit && limit.until > Date.now() ? { afterMs: limit.until - Date.now(), problem: limit.problem } : null);
 
   const persist = () => {
     // Screenshots stay in memory (too big for localStorage): feedback
@@ -48,7 +73,7 @@ export function createOutbox(runtime: Runtime): Outbox & { stop(): void } {
     else store.remove('queue');
   };
 
-  const settle = (parcel: Parcel, delivery: Exclude<Delivery, { kind: 'retry' }>) => {
+  const settle = (parcel: Parcel, delivery: Extract<Delivery, { kind: 'stored' | 'refused' }>) => {
     if (delivery.kind === 'stored') events.emit('submit', { id: delivery.id, feedback: eventData(parcel.body, parcel.screenshot, options) });
     else report(delivery.problem.code, delivery.problem.detail);
   };
@@ -64,10 +89,15 @@ export function createOutbox(runtime: Runtime): Outbox & { stop(): void } {
     isFlushing = true;
     clearTimeout(timer);
     try {
+      const limited = activeLimit();
+      if (limited && waiting.length > 0) {
+        retryLater(limited.afterMs);
+        return;
+      }
       for (const parcel of [...waiting]) {
-        const delivery = await deliver(options.apiOrigin, options.project, parcel);
+        const delivery = await attempt(parcel);
         if (isStopped) return;
-        if (delivery.kind === 'retry') {
+        if (delivery.kind === 'retry' || delivery.kind === 'limited') {
           persist(); // keeps a screenshot id uploaded meanwhile
           retryLater(delivery.afterMs);
           return;
@@ -89,7 +119,14 @@ export function createOutbox(runtime: Runtime): Outbox & { stop(): void } {
 
   return {
     async send(parcel) {
-      const delivery = await deliver(options.apiOrigin, options.project, parcel);
+      // Asking again during a rate limit would only be refused (and counted).
+      const limited = activeLimit();
+      if (limited) return { kind: 'limited', ...limited };
+      const delivery = await attempt(parcel);
+      if (delivery.kind === 'limited') {
+        report(delivery.problem.code, delivery.problem.detail);
+        return delivery;
+      }
       if (delivery.kind === 'retry') {
         waiting.push(parcel);
         if (waiting.length > MAX_QUEUED) waiting.shift();

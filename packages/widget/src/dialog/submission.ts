@@ -1,10 +1,11 @@
-import type { BeforeSubmitResult, FeedbackBody, FeedbackData, WidgetOptions } from '../public-types.js';
+import type { BeforeSubmitResult, FeedbackBody, FeedbackData, Identity, WidgetOptions } from '../public-types.js';
 import type { Runtime } from '../runtime.js';
 import type { WidgetSettings } from '../settings.js';
-import { checkIdentity, cleanMetadata } from './visitor.js';
 import { collectContext } from './context.js';
+import { HONEYPOT } from './fields.js';
+import { checkIdentity, cleanMetadata } from './visitor.js';
 
-export type FormInput = Pick<FeedbackBody, 'message' | 'type' | 'rating' | 'email' | 'custom'>;
+export type FormInput = Pick<FeedbackBody, 'message' | 'type' | 'rating' | 'email' | 'custom' | 'honeypot'>;
 
 /** What the visitor entered; empty optional fields are left out, not sent empty. */
 export function readForm(form: HTMLFormElement, customFields: WidgetSettings['customFields']): FormInput {
@@ -13,12 +14,14 @@ export function readForm(form: HTMLFormElement, customFields: WidgetSettings['cu
   const custom = Object.fromEntries(customFields.map(({ id }) => [id, text(`custom.${id}`)]).filter(([, value]) => value));
   const type = text('type');
   const email = text('email');
+  const honeypot = String(data.get(HONEYPOT) ?? '').slice(0, 500);
   return {
     message: text('message'),
     ...(type ? { type } : {}),
     ...(data.has('rating') ? { rating: Number(data.get('rating')) } : {}),
     ...(email ? { email } : {}),
     ...(Object.keys(custom).length > 0 ? { custom } : {}),
+    ...(honeypot ? { honeypot } : {}),
   };
 }
 
@@ -34,12 +37,16 @@ export function buildBody({ settings, visitor, consoleErrors, report }: Runtime,
   };
 }
 
+// The token is a credential for submitting only: no other script on the page needs it.
+const withoutToken = ({ token: _token, ...person }: Identity): Identity => person;
+
 /** The feedback as event handlers see it: other scripts on the page get no personal data unless the site opted in. */
 export function eventData(body: FeedbackBody, screenshot: Blob | null, { exposePersonalData }: WidgetOptions): FeedbackData {
-  const { email, identity, screenshotId: _uploaded, ...rest } = body;
+  // The front door's fields are the widget's business with the server, not feedback.
+  const { email, identity, screenshotId: _uploaded, reporter: _reporter, challenge: _challenge, captcha: _captcha, honeypot: _honeypot, elapsedMs: _elapsed, ...rest } = body;
   // A copy: a handler changing the payload changes nothing until it returns it.
   const data: FeedbackData = structuredClone(rest);
-  if (exposePersonalData === true) Object.assign(data, email ? { email } : {}, identity ? { identity: { ...identity } } : {}, screenshot ? { screenshot } : {});
+  if (exposePersonalData === true) Object.assign(data, email ? { email } : {}, identity ? { identity: withoutToken(identity) } : {}, screenshot ? { screenshot } : {});
   return data;
 }
 

@@ -36,14 +36,19 @@ export function cleanMetadata(metadata: Metadata, report: Report): CleanMetadata
 /** The identity if the server would accept its shape; otherwise reports why and returns null. */
 export function checkIdentity(identity: Identity | null, report: Report): Identity | null {
   if (!identity) return null;
-  const { id, email, name, signature } = identity;
+  const { id, email, name, signature, token } = identity;
   const isValid =
     isText(id, 200) &&
     id !== '' &&
     (email === undefined || (isText(email, 254) && EMAIL.test(email))) &&
     (name === undefined || isText(name, 200)) &&
-    (signature === undefined || (typeof signature === 'string' && SIGNATURE.test(signature)));
-  if (isValid) return { id, ...(email ? { email } : {}), ...(name ? { name } : {}), ...(signature ? { signature } : {}) };
-  report('invalid_identity', 'identify() needs an id (1-200 characters); email must be an e-mail address, name at most 200 characters, signature 64 lowercase hex digits. The feedback was sent without it.');
+    (signature === undefined || (typeof signature === 'string' && SIGNATURE.test(signature))) &&
+    // Its format and expiry are the server's to judge (submission_token_*), with a detail that says what is wrong.
+    (token === undefined || (isText(token, 200) && token !== ''));
+  if (isValid) return { id, ...(email ? { email } : {}), ...(name ? { name } : {}), ...(signature ? { signature } : {}), ...(token ? { token } : {}) };
+  report(
+    'invalid_identity',
+    'identify() needs an id (1-200 characters); email must be an e-mail address, name at most 200 characters, signature 64 lowercase hex digits, token 1-200 characters. The feedback was sent without it.',
+  );
   return null;
 }
