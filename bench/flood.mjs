@@ -5,39 +5,46 @@
 // and latency with and without the flood beside it. Asserts no timing.
 // See bench/README.md.
 //
-//   node bench/flood.mjs [--flood-requests 50000] [--flood-connections 256] [--rate 50]
+//   node bench/flood.mjs [--flood-requests 50000] [--flood-connections 256] [--flood-nice 10] [--rate 50]
 //                        [--duration 10] [--redis] [--redis-url URL] [--log-level warn]
 //                        [--cpu-prof DIR] [--parley-bin path/to/bin/parley.js]
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { describePool, payloadOf, solvedPool } from './challenge-pool.mjs';
 import { formatCpu, processTree, startCpuMeter } from './cpu.mjs';
 import {
-  assertBuilt, benchRedis, createBenchProject, freePort, loopbackAgents, makeDataDir, newReporter, onCleanup, openBenchProject, outcomeOf,
-  PARLEY_BIN, parleyEnv, percentile, pidsNamed, protectedFeedbackBody, readPostmaster, redisAnswers, send, sleep, startParley, WIDGET_HEADERS,
+  assertBuilt, benchRedis, createBenchProject, describeFsync, freePort, loopbackAgents, makeDataDir, newReporter, onCleanup, openBenchProject, outcomeOf,
+  PARLEY_BIN, parleyEnv, percentile, pidsNamed, protectedFeedbackBody, readPostmaster, redisAnswers, send, sleep, startFsyncProbe, startParley, WIDGET_HEADERS,
 } from './lib.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
 
 const FLOOD_ADDRESS = '127.0.0.66';
 
 /**
- * The flood, in a worker thread so its event loop does not delay the
- * legitimate requests' timing in the main thread (the CPU is still shared).
+ * The flood, in a child process of its own: its event loop does not delay the
+ * legitimate requests' timing, and it runs at a lower CPU priority
+ * (`--flood-nice`) so that on a machine shared with the server it stands in
+ * for an attacker on other hardware rather than taking the server's cores.
  * `concurrency` requests in flight on keep-alive sockets from one address.
  * The bodies are what a bot that does not solve challenges can send: a valid
  * submission with a made-up challenge and a new reporter id each time.
+ * Messages: → ready, ← go, → started, → result, ← exit.
  */
 async function flood({ url, requests, concurrency }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency, localAddress: FLOOD_ADDRESS });
   const forged = (n) => payloadOf({ algorithm: 'SHA-256', challenge: randomBytes(32).toString('hex'), salt: `${randomBytes(12).toString('hex')}?expires=${Math.floor(Date.now() / 1000) + 300}&`, signature: randomBytes(32).toString('hex') }, n);
   const outcomes = {};
   let sent = 0;
-  parentPort.postMessage({ started: true });
+  const message = () => new Promise((resolve) => process.once('message', resolve));
+  process.send({ ready: true });
+  await message();
+  process.send({ started: true });
   const started = performance.now();
   const client = async () => {
     while (sent < requests) {
@@ -48,8 +55,47 @@ async function flood({ url, requests, concurrency }) {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, client));
+  const seconds = (performance.now() - started) / 1000;
   agent.destroy();
-  parentPort.postMessage({ outcomes, seconds: (performance.now() - started) / 1000 });
+  process.send({ outcomes, seconds });
+  // Alive until told, so the parent can read its CPU time.
+  await message();
+  process.exit(0);
+}
+
+/** Forks the flood and waits until it is loaded; `go()` starts it and resolves with its result. */
+async function startFlood(config, nice) {
+  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, PARLEY_BENCH_FLOOD: JSON.stringify(config) } });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`the flood process exited (${code})`)));
+  });
+  os.setPriority(child.pid, nice);
+  let started = 0;
+  let ended = 0;
+  return {
+    pid: child.pid,
+    started: () => started,
+    ended: () => ended,
+    go() {
+      const result = new Promise((resolve) => {
+        child.on('message', (message) => {
+          if (message.started) started = performance.now();
+          else {
+            ended = performance.now();
+            resolve(message);
+          }
+        });
+      });
+      child.send('go');
+      return result;
+    },
+    async stop() {
+      if (child.connected) child.send('exit');
+      await exited;
+    },
+  };
 }
 
 /**
@@ -77,7 +123,7 @@ async function legitimate(url, agents, payloads, { rate, seconds, until }) {
     i++;
   }
   await Promise.all(pending);
-  return { results, seconds: (performance.now() - started) / 1000, ranOut: i >= payloads.length && !untilSettled };
+  return { results, started, seconds: (performance.now() - started) / 1000, ranOut: i >= payloads.length && !untilSettled };
 }
 
 function summarize(results) {
@@ -116,6 +162,7 @@ async function main() {
     options: {
       'flood-requests': { type: 'string', default: '50000' },
       'flood-connections': { type: 'string', default: '256' },
+      'flood-nice': { type: 'string', default: '10' },
       rate: { type: 'string', default: '50' },
       duration: { type: 'string', default: process.env.BENCH_DURATION ?? '10' },
       redis: { type: 'boolean', default: false },
@@ -130,6 +177,11 @@ async function main() {
   const floodConnections = Number(flags['flood-connections']);
   const rate = Number(flags.rate);
   const duration = Number(flags.duration);
+  const floodNice = Number(flags['flood-nice']);
+  if (!(Number.isInteger(floodNice) && floodNice >= 0 && floodNice <= 19)) {
+    process.stderr.write('--flood-nice must be 0..19\n');
+    process.exit(2);
+  }
   // Bounded: a typo must not turn into an hour of load.
   if (!(floodRequests >= 1 && floodRequests <= 1_000_000) || !(floodConnections >= 1 && floodConnections <= 2000) || !(rate > 0 && rate <= 500) || !(duration > 0 && duration <= 120)) {
     process.stderr.write('--flood-requests must be 1..1000000, --flood-connections 1..2000, --rate 1..500 per second, --duration 1..120 s\n');
@@ -187,35 +239,34 @@ async function main() {
     };
 
     console.log(`\na. legitimate traffic alone: ${rate}/s for ${duration} s`);
-    const alonePayloads = await poolFor(duration);
+    const alonePayloads = await poolFor(duration + 2);
+    // Two seconds of the same traffic first, unmeasured: the first submissions after start compile the code paths (JIT).
+    const warm = alonePayloads.splice(0, Math.ceil(rate * 2));
+    await legitimate(url, agents, warm, { rate, seconds: warm.length / rate });
     let meter = startCpuMeter(meterGroups);
+    let fsyncProbe = startFsyncProbe(dataDir);
     const alone = await legitimate(url, agents, alonePayloads, { rate, seconds: duration });
     const aloneCpu = meter();
+    const aloneFsync = await fsyncProbe();
     const a = summarize(alone.results);
     console.log(`  ${describe(a)}`);
+    console.log(`  p99 by second (ms): ${bySecond(alone.results, alone.started).join(' ')}`);
     console.log(`  CPU: ${formatCpu(aloneCpu)}`);
+    console.log(`  disk beside it: ${describeFsync(aloneFsync)}`);
 
     // Enough challenges for a flood that takes longer than the phase.
     console.log(`\nb. the same legitimate traffic while ${floodRequests.toLocaleString('en')} requests flood in from ${FLOOD_ADDRESS}`);
     const floodPayloads = await poolFor(Math.max(duration, 30));
-    const floodWorker = new Worker(new URL(import.meta.url), { workerData: { role: 'flood', url, requests: floodRequests, concurrency: floodConnections } });
-    let floodStarted = 0;
-    let floodEnded = 0;
-    const floodDone = new Promise((resolve, reject) => {
-      floodWorker.on('error', reject);
-      floodWorker.on('message', (message) => {
-        if (message.started) floodStarted = performance.now();
-        else {
-          floodEnded = performance.now();
-          resolve(message);
-        }
-      });
-    });
-    meter = startCpuMeter(meterGroups);
+    const floodProcess = await startFlood({ url, requests: floodRequests, concurrency: floodConnections }, floodNice);
+    meter = startCpuMeter({ ...meterGroups, flood: () => [floodProcess.pid] });
+    fsyncProbe = startFsyncProbe(dataDir);
+    const floodDone = floodProcess.go();
     const during = await legitimate(url, agents, floodPayloads, { rate, seconds: duration, until: floodDone });
     const floodCpu = meter();
+    const floodFsync = await fsyncProbe();
     const floodResult = await floodDone;
-    await floodWorker.terminate();
+    await floodProcess.stop();
+    const [floodStarted, floodEnded] = [floodProcess.started(), floodProcess.ended()];
 
     const refusedByClient = Object.entries(floodResult.outcomes).filter(([k]) => k !== '201').reduce((sum, [, v]) => sum + v, 0);
     console.log(`  flood: ${floodRequests.toLocaleString('en')} requests in ${floodResult.seconds.toFixed(1)} s (${Math.round(floodRequests / floodResult.seconds).toLocaleString('en')}/s); answers ${JSON.stringify(floodResult.outcomes)}`);
@@ -224,7 +275,8 @@ async function main() {
     console.log(`  legitimate p99 by second of the flood (ms): ${bySecond(inFlood, floodStarted).join(' ')}`);
     console.log(`  legitimate, whole phase (${during.seconds.toFixed(1)} s): ${describe(summarize(during.results))}`);
     if (during.ranOut) console.log('  (the legitimate pool ran out before the flood ended)');
-    console.log(`  CPU: ${formatCpu(floodCpu).replace('load generator', 'load generator (flood + legitimate)')}`);
+    console.log(`  CPU: ${formatCpu(floodCpu).replace('flood', `flood client (nice ${floodNice})`).replace('load generator', 'legitimate clients')}`);
+    console.log(`  disk beside it: ${describeFsync(floodFsync)}`);
     console.log(`  server CPU per flood request: ${Math.round((1e6 * floodCpu.server) / floodRequests)} µs (whole phase, legitimate traffic included)`);
 
     const legitimateRefused = [alone, during].flatMap((p) => p.results).filter((r) => r.outcome !== '201').length;
@@ -240,9 +292,6 @@ async function main() {
   }
 }
 
-// The same file is the flood's worker thread.
-if (!isMainThread) {
-  if (workerData?.role === 'flood') await flood(workerData);
-} else {
-  await main();
-}
+// The same file is the flood's process.
+if (process.env.PARLEY_BENCH_FLOOD) await flood(JSON.parse(process.env.PARLEY_BENCH_FLOOD));
+else await main();
