@@ -63,6 +63,8 @@ describe.skipIf(skipReason !== '')('the loader in Chromium', () => {
         os: 'Linux',
         viewport: VIEWPORT,
         locale: 'en-GB',
+        reporter: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+        elapsedMs: expect.any(Number),
       },
     ]);
     expect(request!.headers['content-type']).toBe('application/json');
