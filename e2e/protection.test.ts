@@ -3,7 +3,8 @@
 // sends feedback (the widget solves the challenge while they type) and it
 // arrives; a bot script that fills the form's hidden honeypot field is
 // refused and nothing is stored; a visitor over the project's per-visitor
-// limit is told politely when to try again.
+// limit (set to one feedback in 10 minutes for this shop) is told politely
+// when to try again.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page, Response } from 'playwright-core';
@@ -97,7 +98,7 @@ describe.skipIf(skipReason !== '')('the front door in Chromium, against the real
 
   afterAll(() => story.cleanUp(() => closeServer(site)), CLEAN_UP_TIMEOUT_MS);
 
-  step('sets up the owner and a project for the shop, with proof of work on by default', async () => {
+  step('sets up the owner and a project for the shop, with proof of work on by default and one feedback per visitor in 10 minutes', async () => {
     await dashboard.getByRole('heading', { name: 'Set up Parley' }).waitFor();
     await dashboard.getByLabel('Name', { exact: true }).fill(OWNER.name);
     await dashboard.getByLabel('E-mail').fill(OWNER.email);
@@ -116,9 +117,10 @@ describe.skipIf(skipReason !== '')('the front door in Chromium, against the real
     await dashboard.getByTestId('project-name').waitFor();
     [, orgId = '', projectId = ''] = /^\/orgs\/([^/]+)\/projects\/([^/]+)$/.exec(new URL(dashboard.url()).pathname) ?? [];
 
-    const { settings } = await api<{ settings: { captcha: { provider: string }; minSeconds: number } }>('GET', '/protection');
+    const { settings } = await api<{ settings: { captcha: { provider: string }; minSeconds: number; limits: Record<string, unknown> } }>('GET', '/protection');
     expect(settings.captcha.provider).toBe('pow');
     expect(settings.minSeconds).toBe(3);
+    await api('PUT', '/protection', { ...settings, limits: { ...settings.limits, perReporter: { points: 1, seconds: 600 } } });
   });
 
   step('a visitor sends feedback: the challenge is solved while they type, and the feedback arrives', async () => {
@@ -160,11 +162,8 @@ describe.skipIf(skipReason !== '')('the front door in Chromium, against the real
     await page.close();
   });
 
-  step('a visitor over the per-visitor limit is told politely when to try again, and nothing is stored', async () => {
-    const { settings } = await api<{ settings: { limits: Record<string, unknown> } }>('GET', '/protection');
-    // This browser's reporter id has sent one feedback already.
-    await api('PUT', '/protection', { ...settings, limits: { ...settings.limits, perReporter: { points: 1, seconds: 600 } } });
-
+  step('the visitor, sending a second feedback within 10 minutes, is told politely when to try again, and nothing is stored', async () => {
+    // The same browser, so the same reporter id (localStorage) as the first feedback.
     const page = await story.context!.newPage();
     await page.goto(`${siteOrigin}/checkout`);
     const answer = await sendFeedback(page, LIMITED_MESSAGE);
