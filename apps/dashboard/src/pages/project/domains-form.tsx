@@ -39,7 +39,8 @@ export function DomainsForm({ orgId, projectId, domains, canEdit }: Props) {
   });
 
   const isChanged = entries(rows).join('\n') !== domains.join('\n');
-  // A refused entry is the list's problem: shown under it and read with every row.
+  // The server names the refused entry in its detail: shown under the list and
+  // read with every row (no row is marked, as which one is refused is in the text).
   const fieldError = isApiError(save.error, 'domain_invalid') || isApiError(save.error, 'validation_failed') ? save.error : null;
   const errorId = fieldError === null ? undefined : `${id}-error`;
 
@@ -92,7 +93,6 @@ export function DomainsForm({ orgId, projectId, domains, canEdit }: Props) {
                     autoComplete="off"
                     maxLength={300}
                     placeholder="example.com"
-                    aria-invalid={fieldError === null ? undefined : true}
                     aria-describedby={[errorId, `${id}-hint`].filter(Boolean).join(' ')}
                     value={row.value}
                     onChange={(e) => change(rows.map((r) => (r.key === row.key ? { ...r, value: e.target.value } : r)))}

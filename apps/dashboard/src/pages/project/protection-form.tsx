@@ -219,7 +219,7 @@ export function ProtectionForm({ orgId, projectId, protection, hasIdentitySecret
                 For sites where visitors sign in. Your server mints a token for the signed-in user with the project’s
                 identity secret (an HMAC over the project, the user id and an expiry of at most 10 minutes), and the page
                 passes it with <code>Parley.identify({'{ id, token }'})</code>. The project key and a forged Origin are then
-                no longer enough to send feedback. The snippets for Node, Python and PHP are in <code>docs/security.md</code>{' '}
+                no longer enough to send feedback. The snippets for Node, Python and PHP are under “Signed submissions” in <code>docs/widget.md</code>{' '}
                 of your Parley installation.
               </>
             }
@@ -441,7 +441,7 @@ function WindowFields({ legend, name, note, window, defaults, problems, onChange
           onChange={(points) => onChange({ ...window, points })}
         />
         <TextField
-          label="Per seconds"
+          label="Window (seconds)"
           name={`${name}-seconds`}
           inputMode="numeric"
           value={window.seconds}
