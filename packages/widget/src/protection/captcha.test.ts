@@ -20,8 +20,9 @@ const SCRIPTS: Record<CaptchaProvider, RegExp> = {
   hcaptcha: /^https:\/\/js\.hcaptcha\.com\/1\/api\.js\?/,
 };
 
-// The stand-ins. The site key picks the behaviour: 'pass', 'refuse', or
-// 'silent' (never calls back, as when the provider's frame is blocked).
+// The stand-ins. The site key picks the behaviour: 'pass', 'refuse',
+// 'silent' (never calls back, as when the provider's frame is blocked), or
+// (Turnstile) 'malformed' (render() throws, as for a bad site key).
 // Each records what it was asked in window.fakeCaptcha.
 const FAKE_RECAPTCHA = `(() => {
   const rendered = new URL(document.currentScript.src).searchParams.get('render');
@@ -44,6 +45,7 @@ const FAKE_TURNSTILE = `(() => {
   const widgets = new Map();
   window.turnstile = {
     render(element, options) {
+      if (options.sitekey === 'malformed') throw new Error('[Cloudflare Turnstile] Invalid input for parameter "sitekey", got "malformed"');
       const id = 'cf-' + widgets.size;
       const frame = document.createElement('div');
       element.append(frame);
@@ -231,6 +233,14 @@ describe.skipIf(skipReason)('captchaToken in Chromium', () => {
       expect(await page.token({ siteKey: 'refuse', action: 'feedback' })).toHaveProperty('error', 'CaptchaError(provider): Turnstile refused (error 110200)');
       expect((await page.fakeLog())!.removed).toBe(1);
       expect(page.pageErrors).toEqual([]);
+    });
+
+    it('passes on render() throwing for a malformed site key, and leaves the container empty', async () => {
+      const page = await visit('turnstile', { csp: bySource.turnstile });
+      expect(await page.token({ siteKey: 'malformed', action: 'feedback' })).toEqual({
+        error: 'CaptchaError(provider): turnstile failed: Error: [Cloudflare Turnstile] Invalid input for parameter "sitekey", got "malformed"',
+      });
+      expect(await page.slots()).toBe(0);
     });
 
     it('stops waiting for the visitor when aborted, and removes the widget', async () => {

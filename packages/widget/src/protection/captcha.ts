@@ -121,7 +121,10 @@ function recaptchaToken({ siteKey, action }: CaptchaConfig): Promise<string> {
   const grecaptcha = providerGlobal('grecaptcha');
   return new Promise<string>((resolve, reject) => {
     grecaptcha.ready(() => {
-      grecaptcha.execute(siteKey, { action }).then(resolve, (error: unknown) => reject(new CaptchaError(`reCAPTCHA refused: ${String(error)}`, 'provider')));
+      // execute() throws rather than rejects for some mistakes (a key not loaded by api.js): either way, a refusal.
+      Promise.resolve()
+        .then(() => grecaptcha.execute(siteKey, { action }))
+        .then(resolve, (error: unknown) => reject(new CaptchaError(`reCAPTCHA refused: ${String(error)}`, 'provider')));
     });
   });
 }
@@ -190,7 +193,8 @@ export async function captchaToken(config: CaptchaConfig, container: HTMLElement
         const onCleanup = (cleanup: () => void) => cleanups.push(cleanup);
         return config.provider === 'turnstile' ? turnstileToken(config, slot, onCleanup) : hcaptchaToken(config, slot, onCleanup);
       };
-      run().then(resolve, reject);
+      // render() throws for a malformed site key: reported like any other refusal.
+      run().then(resolve, (error: unknown) => reject(error instanceof CaptchaError ? error : new CaptchaError(`${config.provider} failed: ${String(error)}`, 'provider')));
     });
     const value = await token;
     if (!value) throw new CaptchaError(`${config.provider} answered an empty token`, 'provider');
