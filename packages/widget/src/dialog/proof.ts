@@ -20,7 +20,9 @@ type ThirdParty = CaptchaSettings & { provider: Exclude<CaptchaSettings['provide
 /** A challenge expires 5 minutes after it was issued; one solved earlier than this is not sent but replaced. */
 const FRESH_MS = 4 * 60_000;
 
-// Anything but a refusal is a network matter while offline, and sending later may help.
+// While offline, a missing chunk or provider script is a network matter and
+// sending later may help; online it is the site's (its CSP, say): reported
+// with status 0, the widget's own refusal.
 const unavailable = (code: string, detail: string) =>
   new ProofFailure(navigator.onLine ? { kind: 'refused', problem: { status: 0, code, detail } } : { kind: 'retry', afterMs: 0 });
 
@@ -68,7 +70,9 @@ function thirdPartyCaptcha(runtime: Runtime, { provider, siteKey, action }: Thir
   return {
     prepare: () => void load().catch(() => {}),
     async next() {
-      if (!siteKey) throw unavailable('captcha_not_configured', `The project uses ${provider} but has no site key: set it on the project's Protection page.`);
+      if (!siteKey) {
+        throw new ProofFailure({ kind: 'refused', problem: { status: 0, code: 'captcha_not_configured', detail: `The project uses ${provider} but has no site key: set it on the project's Protection page.` } });
+      }
       const { captchaToken } = await load();
       try {
         return { captcha: await captchaToken({ provider, siteKey, action, nonce: runtime.options.nonce }, container, signal) };

@@ -179,4 +179,14 @@ describe.skipIf(skipReason !== '')('the front door, from the widget', () => {
     await feedbackDialog(page).sent.waitFor();
     expect(storedBodies(widget.fake)[0]).toMatchObject({ captcha: 'token-for-site-key-1-feedback' });
   });
+
+  it("tells the site owner, not the visitor, when the page's CSP blocks the captcha provider", async () => {
+    Object.assign(widget.fake.protection.captcha, { provider: 'recaptcha', siteKey: 'site-key-1', action: 'feedback' });
+    const { page } = await widget.visit({ before: ({ context }) => recordEvents(context) });
+    await sendFeedback(page, 'Blocked provider.');
+    await expect.poll(() => feedbackDialog(page).alert.textContent()).toBe('Something went wrong. Please try again.');
+    const errors = (await recordedEvents(page)).filter(([name]) => name === 'error');
+    expect(errors).toEqual([['error', { code: 'captcha_unavailable', message: expect.stringMatching(/^The recaptcha check did not run: .*Content-Security-Policy/) }]]);
+    expect(widget.fake.feedbackRequests).toHaveLength(0);
+  });
 });

@@ -50,6 +50,10 @@ describe('refusalText', () => {
     for (const code of ['honeypot_filled', 'too_fast']) expect(refusalText(problem(code, 400), translator('en'))).toBe('Something went wrong. Please try again.');
   });
 
+  it("shows a generic text for the widget's own refusals (the site owner gets the detail through the error event)", () => {
+    expect(refusalText({ status: 0, code: 'captcha_unavailable', detail: 'The recaptcha check did not run: blocked' }, translator('en'))).toBe('Something went wrong. Please try again.');
+  });
+
   it("shows the server's reason for other refusals", () => {
     expect(refusalText(problem('captcha_failed', 403), translator('en'))).toBe('detail of captcha_failed');
   });

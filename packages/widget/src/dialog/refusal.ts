@@ -9,9 +9,14 @@ const GENTLE = ['honeypot_filled', 'too_fast'];
 // Limits the visitor reached themselves; the others are the project's or the server's.
 const VISITOR_LIMITS = ['rate_limit_reporter', 'rate_limit_ip'];
 
-/** What the dialog says when the server refused a feedback: its `detail`, or a gentle generic text. */
+/**
+ * What the dialog says when a feedback was refused: the server's `detail`, or
+ * a gentle generic text. The widget's own refusals (status 0: a captcha that
+ * did not run, a chunk that did not load) are the site owner's to fix and go
+ * to the `error` event; the visitor reads the generic text.
+ */
 export function refusalText(problem: Problem, t: Translate): string {
-  return GENTLE.includes(problem.code) ? t('error.generic') : problem.detail;
+  return problem.status === 0 || GENTLE.includes(problem.code) ? t('error.generic') : problem.detail;
 }
 
 /** "… Please try again in 3 minutes.", in the dialog's language, after a 429. */
