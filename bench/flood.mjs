@@ -20,7 +20,7 @@ import { describePool, payloadOf, solvedPool } from './challenge-pool.mjs';
 import { formatCpu, processTree, startCpuMeter } from './cpu.mjs';
 import {
   assertBuilt, benchRedis, createBenchProject, describeFsync, freePort, loopbackAgents, makeDataDir, newReporter, onCleanup, openBenchProject, outcomeOf,
-  PARLEY_BIN, parleyEnv, percentile, pidsNamed, protectedFeedbackBody, readPostmaster, redisAnswers, send, sleep, startFsyncProbe, startParley, WIDGET_HEADERS,
+  PARLEY_BIN, parleyEnv, percentile, pidsNamed, protectedFeedbackBody, readPostmaster, redisAnswers, send, sharedStateOf, sleep, startFsyncProbe, startParley, WIDGET_HEADERS,
 } from './lib.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
 
@@ -208,12 +208,12 @@ async function main() {
     await redis?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
-  const state = redis ? `limits in Redis ${new URL(redis.url).host}` : 'limits in memory (embedded PostgreSQL, no Redis)';
-  console.log(`flood bench: ${floodRequests.toLocaleString('en')} requests from ${FLOOD_ADDRESS} over ${floodConnections} connections, beside ${rate} legitimate submissions/s; ${state}`);
-  console.log(`node ${process.version}, ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? '?'}); the flood, the legitimate clients, Parley and PostgreSQL share them.\n`);
   try {
     const bin = path.resolve(flags['parley-bin']);
     server = await startParley(env, { bin, nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [] });
+    const state = `${await sharedStateOf(server.url)}${redis ? ` (${new URL(redis.url).host})` : ''}`;
+    console.log(`flood bench: ${floodRequests.toLocaleString('en')} requests from ${FLOOD_ADDRESS} over ${floodConnections} connections, beside ${rate} legitimate submissions/s; ${state}`);
+    console.log(`node ${process.version}, ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? '?'}); the flood, the legitimate clients, Parley and PostgreSQL share them.\n`);
     const key = await createBenchProject(env, bin, { protection: 'default' });
     const project = await openBenchProject(server.url, key);
     // Defaults, except: no wait before sending, and a project minute limit

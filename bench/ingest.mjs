@@ -22,7 +22,7 @@ import { describePool, solvedPool } from './challenge-pool.mjs';
 import { formatCpu, processTree, startCpuMeter } from './cpu.mjs';
 import {
   assertBuilt, BENCH_LIMITS, benchRedis, createBenchProject, embeddedSuperuserUrl, feedbackBody, freePort, loopbackAgents, makeDataDir, newReporter, onCleanup,
-  openBenchProject, outcomeOf, parleyEnv, PARLEY_BIN, percentile, pidsNamed, protectedFeedbackBody, readPostmaster, redisAnswers, REPO_ROOT, send, startParley,
+  openBenchProject, outcomeOf, parleyEnv, PARLEY_BIN, percentile, pidsNamed, protectedFeedbackBody, readPostmaster, redisAnswers, REPO_ROOT, send, sharedStateOf, startParley,
   WIDGET_HEADERS,
 } from './lib.mjs';
 import { summarizeProfile } from './profile-summary.mjs';
@@ -313,7 +313,7 @@ async function benchParley() {
       acked: new Map(), // Idempotency-Key -> id answered with 201
       resent: 0,
       label: `${external ? 'external' : 'embedded'} PostgreSQL${build}`,
-      state: redis ? `limits in Redis ${new URL(redis.url).host}` : `limits in ${external ? 'PostgreSQL' : 'memory'}, no Redis`,
+      state: await sharedStateOf(server.url),
       meterGroups: {
         server: () => [server.pid],
         ...(postmaster ? { postgres: () => processTree(postmaster) } : {}),

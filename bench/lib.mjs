@@ -56,6 +56,13 @@ export function parleyEnv({ dataDir, port, databaseUrl, appRole, logLevel = 'war
   return env;
 }
 
+/** Where the running server keeps its limits, from /readyz ("limits in redis", "… memory", "… postgres"; a build from before the front door has none). */
+export async function sharedStateOf(url) {
+  const ready = await fetch(`${url}/readyz`).then((r) => r.json());
+  if (!ready.sharedState) return 'no rate limits (a build without them)';
+  return `limits in ${ready.sharedState.kind}${ready.sharedState.degraded ? ' (degraded)' : ''}`;
+}
+
 const redisClient = (url) => new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
 
 /** Whether a Redis answers PING at `url` (benches use it when the machine has one). */
