@@ -192,6 +192,14 @@ describe.skipIf(skipReason !== '')('the Protection page in Chromium, against the
     expect(await page.getByText('“10.0.0.0/99” is not an IP address or CIDR range such as 203.0.113.0/24.').count()).toBe(1);
     await ranges.fill('203.0.113.0/24\n2001:DB8::/32');
 
+    // Leaving the project with the draft unsaved asks first, and staying keeps it.
+    expect(await page.getByTestId('tab-protection').textContent()).toContain('(unsaved changes)');
+    await page.getByRole('link', { name: '← Projects' }).click();
+    const leave = page.getByRole('alertdialog');
+    expect(await leave.textContent()).toContain('The protection settings have unsaved changes.');
+    await leave.getByRole('button', { name: 'Stay' }).click();
+    expect(await perIp.getByLabel('Requests').inputValue()).toBe('20');
+
     await page.getByRole('button', { name: 'Save protection settings' }).click();
     await page.getByTestId('protection-save-status').filter({ hasText: 'Saved' }).waitFor();
     await page.reload();
@@ -236,6 +244,26 @@ describe.skipIf(skipReason !== '')('the Protection page in Chromium, against the
     expect(await axeViolations(page)).toEqual([]);
   });
 
+  step('fits a phone’s width without sideways scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.getByTestId('refusals-chart').waitFor();
+      await screenshot(page, '6-phone');
+      // Elements reaching past the right edge (the tabs scroll on their own), named for the failure message.
+      const overflowing = await page.locator('body').evaluate((root) =>
+        [...root.querySelectorAll('*')]
+          .filter((element) => element.closest('.tabs') === null)
+          .filter((element) => element.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+          .map((element) => `${element.tagName.toLowerCase()}.${element.className} ${element.textContent?.slice(0, 40)}`),
+      );
+      expect(overflowing).toEqual([]);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
+      expect(await axeViolations(page)).toEqual([]);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   step('a viewer sees the protection and can change none of it', async () => {
     await page.goto(`${story.origin}/orgs/${orgId}/members`);
     await page.getByLabel('E-mail').fill(VIEWER.email);
@@ -264,7 +292,7 @@ describe.skipIf(skipReason !== '')('the Protection page in Chromium, against the
       expect(await viewer.getByLabel('Secret key').count()).toBe(0);
       expect(await viewer.getByTestId('captcha-secret-status').textContent()).toBe('A secret is stored.');
       expect(await viewer.getByRole('button', { name: /Save|Add a domain|Remove|default limits/ }).count()).toBe(0);
-      await screenshot(viewer, '6-viewer-read-only');
+      await screenshot(viewer, '7-viewer-read-only');
       expect(await axeViolations(viewer)).toEqual([]);
     } finally {
       await context.close();
