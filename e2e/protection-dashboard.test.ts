@@ -36,6 +36,8 @@ let projectId = '';
 let projectKey = '';
 /** Every API answer the owner's page received, to prove the secret never came back. */
 const apiBodies: Promise<string>[] = [];
+/** The API paths the owner's page asked for, in order. */
+const apiPaths: string[] = [];
 
 type Violation = { id: string; help: string; nodes: { target: unknown }[] };
 
@@ -71,7 +73,10 @@ describe.skipIf(skipReason !== '')('the Protection page in Chromium, against the
     const setupUrl = await story.startParley();
     page = await (await story.launchBrowser()).newPage();
     page.on('response', (response) => {
-      if (new URL(response.url()).pathname.startsWith('/api/')) apiBodies.push(response.text().catch(() => ''));
+      const { pathname } = new URL(response.url());
+      if (!pathname.startsWith('/api/')) return;
+      apiPaths.push(pathname);
+      apiBodies.push(response.text().catch(() => ''));
     });
     await page.goto(setupUrl);
   }, SET_UP_TIMEOUT_MS);
@@ -98,6 +103,9 @@ describe.skipIf(skipReason !== '')('the Protection page in Chromium, against the
     [, orgId = '', projectId = ''] = /^\/orgs\/([^/]+)\/projects\/([^/]+)$/.exec(new URL(page.url()).pathname) ?? [];
     expect(projectId).not.toBe('');
 
+    // The inbox does not load the Protection tab's data; opening the tab does.
+    await page.getByTestId('inbox-empty').waitFor();
+    expect(apiPaths.filter((p) => p.includes('/protection'))).toEqual([]);
     await page.getByTestId('tab-protection').click();
     expect(new URL(page.url()).search).toBe('?tab=protection');
     await page.getByTestId('refusals-none').waitFor();

@@ -52,12 +52,10 @@ export const protectionQuery = (orgId: string, projectId: string) =>
     queryFn: () => api.getProtection(orgId, projectId),
   });
 
-/** Refusals keep coming while the page is open: refreshed every minute. */
 export const refusalsQuery = (orgId: string, projectId: string) =>
   queryOptions({
     queryKey: queryKeys.refusals(orgId, projectId),
     queryFn: () => api.getRefusals(orgId, projectId),
-    refetchInterval: 60_000,
   });
 
 export const feedbackQuery = (orgId: string, feedbackId: string) =>

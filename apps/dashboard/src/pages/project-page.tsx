@@ -107,7 +107,7 @@ export function ProjectPage() {
         <WidgetSettingsForm orgId={orgId} project={project.data} onChangedState={onWidgetChanged} />
       </div>
       <div hidden={tab !== 'protection'}>
-        <ProtectionPanel orgId={orgId} project={project.data} onChangedState={onProtectionChanged} />
+        <ProtectionPanel orgId={orgId} project={project.data} isVisible={tab === 'protection'} onChangedState={onProtectionChanged} />
       </div>
       <div hidden={tab !== 'install'} className="install-layout">
         <InstallPanel project={project.data} />

@@ -1,4 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { protectionQuery } from '../../api/queries';
 import type { Project } from '../../api/types';
 import { ErrorNotice } from '../../components/error-notice';
@@ -10,12 +11,21 @@ import { RefusalsPanel } from './refusals-panel';
 type Props = {
   orgId: string;
   project: Project;
+  /** Whether its tab is the one shown: nothing is fetched before it first is. */
+  isVisible: boolean;
   /** Told whenever the settings form starts or stops holding unsaved changes. */
   onChangedState: (isChanged: boolean) => void;
 };
 
 /** The project's front door: what was refused lately, the allowed domains, bot protection, limits and spam rules. */
-export function ProtectionPanel({ orgId, project, onChangedState }: Props) {
+export function ProtectionPanel({ orgId, project, isVisible, onChangedState }: Props) {
+  // Mounted with the other tabs, but loaded only once opened; then kept, so a draft survives tab switches.
+  const [wasShown, setWasShown] = useState(isVisible);
+  if (isVisible && !wasShown) setWasShown(true);
+  return wasShown ? <ProtectionSections orgId={orgId} project={project} isVisible={isVisible} onChangedState={onChangedState} /> : null;
+}
+
+function ProtectionSections({ orgId, project, isVisible, onChangedState }: Props) {
   const { can } = useOrgAccess(orgId);
   // Only decides what to offer; the server checks projects.manage on every change.
   const canEdit = can('projects.manage');
@@ -28,7 +38,7 @@ export function ProtectionPanel({ orgId, project, onChangedState }: Props) {
           Your role can see this project’s protection but not change it.
         </p>
       )}
-      <RefusalsPanel orgId={orgId} projectId={project.id} />
+      <RefusalsPanel orgId={orgId} projectId={project.id} isVisible={isVisible} />
       {protection.isPending ? (
         <p className="muted">Loading protection settings…</p>
       ) : protection.isError ? (

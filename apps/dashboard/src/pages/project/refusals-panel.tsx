@@ -9,8 +9,9 @@ const hourFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute:
 const countFormat = new Intl.NumberFormat();
 
 /** What the front door turned away in the last 24 hours: by reason, and hour by hour. */
-export function RefusalsPanel({ orgId, projectId }: { orgId: string; projectId: string }) {
-  const refusals = useQuery(refusalsQuery(orgId, projectId));
+export function RefusalsPanel({ orgId, projectId, isVisible }: { orgId: string; projectId: string; isVisible: boolean }) {
+  // Refusals keep coming while the page is open: refreshed every minute while it is shown.
+  const refusals = useQuery({ ...refusalsQuery(orgId, projectId), refetchInterval: isVisible ? 60_000 : false });
   return (
     <section className="card section" aria-labelledby="refusals-title" data-testid="refusals">
       <h2 id="refusals-title">Refused in the last 24 hours</h2>
