@@ -39,7 +39,7 @@ export function InstallPanel({ project }: { project: Project }) {
             </pre>
             <p className="hint">
               If your site sends a <code>Content-Security-Policy</code>, add these sources to its directives of the
-              same name (keep your own). They follow the widget settings: save them first.
+              same name (keep your own). They follow the widget and protection settings: save those first.
             </p>
           </>
         )}

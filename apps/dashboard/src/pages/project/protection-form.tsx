@@ -74,6 +74,8 @@ export function ProtectionForm({ orgId, projectId, protection, hasIdentitySecret
     },
     onSuccess: (updated) => {
       queryClient.setQueryData(queryKeys.protection(orgId, projectId), updated);
+      // The project's host-site CSP (Install tab) may follow the bot protection chosen.
+      void queryClient.invalidateQueries({ queryKey: queryKeys.project(orgId, projectId), exact: true });
       setDraft(toDraft(updated.settings));
       setSubmitted(false);
     },
