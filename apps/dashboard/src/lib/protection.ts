@@ -27,11 +27,11 @@ export const MAX_LINKS = 100;
 export const MAX_WINDOW_SECONDS = 86_400;
 /** Highest limits the server takes: room for sites with real traffic. */
 export const MAX_LIMITS = {
-  perIp: 100_000,
+  perIp: 1_000_000,
   perReporter: 10_000,
-  projectPerMinute: 100_000,
-  projectPerDay: 10_000_000,
-  challengesPerIp: 100_000,
+  projectPerMinute: 1_000_000,
+  projectPerDay: 100_000_000,
+  challengesPerIp: 1_000_000,
 } as const;
 
 const SITE_KEY = /^[A-Za-z0-9_-]+$/;
@@ -155,7 +155,8 @@ export function fromDraft(draft: ProtectionDraft): ProtectionResult {
   const thirdParty = isThirdParty(draft.provider);
   const siteKey = draft.siteKey.trim();
   if (thirdParty && siteKey === '') refuse('siteKey', `${PROVIDER_NAMES[draft.provider]} needs the site key of your site.`);
-  if (siteKey !== '' && !(SITE_KEY.test(siteKey) && siteKey.length <= MAX_SITE_KEY)) {
+  // The built-in check and none keep no site key: whatever is left in the field is not saved.
+  if (thirdParty && siteKey !== '' && !(SITE_KEY.test(siteKey) && siteKey.length <= MAX_SITE_KEY)) {
     refuse('siteKey', `Up to ${MAX_SITE_KEY} letters, digits, “_” or “-”, as the provider shows it.`);
   }
   const action = draft.action.trim();
@@ -164,7 +165,7 @@ export function fromDraft(draft: ProtectionDraft): ProtectionResult {
   const minScore = DECIMAL.test(scoreText) ? Number(scoreText) : NaN;
   if (!(minScore >= 0 && minScore <= 1)) refuse('minScore', 'A number from 0 to 1, such as 0.5.');
   const secret = draft.secret.trim();
-  if (secret !== '' && !(SECRET.test(secret) && secret.length <= MAX_SECRET)) {
+  if (thirdParty && secret !== '' && !(SECRET.test(secret) && secret.length <= MAX_SECRET)) {
     refuse('secret', `Up to ${MAX_SECRET} characters, without spaces, as the provider shows it.`);
   }
 
