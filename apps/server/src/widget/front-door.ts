@@ -48,7 +48,7 @@ export class FrontDoor {
   /** Before the body is read: the project's blocked ranges and the per-IP limit (its headers go on every answer). */
   async admitAddress(project: IngestProject, ip: string, reply: FastifyReply): Promise<void> {
     project.spam.checkIp(ip);
-    await this.consume(rules(project).ip, `${project.id}:${ipRateKey(ip)}`, 'rate_limit_ip', 'Too many requests from your network', reply);
+    await this.consume(rules(project).ip, `${project.id}:${ipRateKey(ip)}`, 'rate_limit_ip', 'Too many requests from your network', reply, true);
   }
 
   /** A proof-of-work challenge, harder for an address or project over its normal rate. */
@@ -99,8 +99,8 @@ export class FrontDoor {
     }
     const all = rules(project);
     const busy = 'This site is receiving a lot of feedback right now';
-    await this.consume(all.projectMinute, project.id, 'rate_limit_project', busy, reply, false);
-    await this.consume(all.projectDay, project.id, 'rate_limit_project', busy, reply, false);
+    await this.consume(all.projectMinute, project.id, 'rate_limit_project', busy, reply);
+    await this.consume(all.projectDay, project.id, 'rate_limit_project', busy, reply);
     return null;
   }
 
@@ -127,8 +127,12 @@ export class FrontDoor {
     });
   }
 
-  /** Consumes one point; over the limit, answers 429 with Retry-After and RateLimit-* headers. */
-  private async consume(rule: LimitRule, key: string, code: ErrorCode, what: string, reply: FastifyReply, isShown = true): Promise<LimitResult> {
+  /**
+   * Consumes one point; over the limit, answers 429 with Retry-After and
+   * RateLimit-* headers. `isShown`: the limit's headers go on answers that
+   * pass too (one limit only, the per-IP one, so the headers mean one thing).
+   */
+  private async consume(rule: LimitRule, key: string, code: ErrorCode, what: string, reply: FastifyReply, isShown = false): Promise<LimitResult> {
     const result = await this.state.consume(rule, key);
     if (isShown || !result.allowed) setRateLimitHeaders(reply, result);
     if (!result.allowed) {
