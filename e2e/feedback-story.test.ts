@@ -41,7 +41,7 @@ let orgId = '';
 let projectId = '';
 
 /** The strict CSP a careful site sends: only what the widget needs from Parley, and its own stylesheet. */
-let siteCsp = (parleyOrigin: string) => `default-src 'none'; script-src ${parleyOrigin}; connect-src ${parleyOrigin}; style-src 'self'`;
+let siteCsp = (parleyOrigin: string) => `default-src 'none'; script-src ${parleyOrigin}; connect-src ${parleyOrigin}; worker-src blob:; style-src 'self'`;
 
 /** A site that embeds the widget: its page sends the strict CSP a careful site would. */
 function startSite(body: () => string, parleyOrigin: string): Promise<{ server: Server; origin: string }> {

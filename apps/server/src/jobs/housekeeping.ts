@@ -12,8 +12,8 @@ const REFUSALS_KEEP_MS = 30 * DAY_MS;
 /**
  * Deletes what has expired: sessions past their timeouts, reset tokens older
  * than an hour (they expire after 30 minutes), lapsed login blocks, login-log
- * rows older than the retention, finished outbox jobs, used challenges and
- * month-old refusal counts. Every statement is
+ * rows older than the retention, finished outbox jobs, used challenges,
+ * lapsed rate-limit windows and month-old refusal counts. Every statement is
  * idempotent, so any number of instances may run it.
  */
 export async function sweepExpired(pool: pg.Pool, now: Date, loginLogDays: number): Promise<Record<string, number>> {
@@ -25,6 +25,8 @@ export async function sweepExpired(pool: pg.Pool, now: Date, loginLogDays: numbe
     loginAttempts: ['DELETE FROM login_attempts WHERE at < $1', [new Date(now.getTime() - loginLogDays * DAY_MS)]],
     outbox: ['DELETE FROM outbox WHERE coalesce(done_at, failed_at) < $1', [new Date(now.getTime() - OUTBOX_KEEP_MS)]],
     sharedKeys: ['DELETE FROM shared_keys WHERE expires_at <= $1', [now]],
+    // rate-limiter-flexible stamps its windows with the real time in milliseconds, not our clock.
+    rateLimits: ['DELETE FROM rate_limits WHERE expire < $1', [Date.now()]],
     refusals: ['SELECT * FROM delete_refusals_before($1)', [new Date(now.getTime() - REFUSALS_KEEP_MS)]],
   };
   const deleted: Record<string, number> = {};

@@ -6,7 +6,7 @@ import { DateTime, NonBlankText, Text, Uuid } from '../http/schemas.js';
 import { MAX_DOMAINS } from './domains.js';
 import type { RefusalCounter } from '../security/refusals.js';
 import { widgetSnippet } from '../widget/assets.js';
-import { ProtectionSettingsSchema } from './protection.js';
+import { ProtectionSettingsSchema, type ProtectionSettings } from './protection.js';
 import {
   createProject, getProject, getProtection, listProjects, refusalSummary, replaceCaptchaSecret, replaceIdentitySecret, updateProject, updateProtection, type Project,
 } from './service.js';
@@ -39,24 +39,39 @@ const Domains = Type.Array(Text({ minLength: 1, maxLength: 300 }), { maxItems: M
 const OrgParams = Type.Object({ orgId: Uuid });
 const ProjectParams = Type.Object({ orgId: Uuid, projectId: Uuid });
 
+// What each third-party captcha needs on the customer's page (docs/captcha.md).
+const CAPTCHA_CSP: Record<string, Record<string, string[]>> = {
+  recaptcha: { 'script-src': ['https://www.google.com/recaptcha/', 'https://www.gstatic.com/recaptcha/'], 'frame-src': ['https://www.google.com/recaptcha/'] },
+  turnstile: { 'script-src': ['https://challenges.cloudflare.com'], 'frame-src': ['https://challenges.cloudflare.com'] },
+  hcaptcha: {
+    'script-src': ['https://hcaptcha.com', 'https://*.hcaptcha.com'],
+    'frame-src': ['https://hcaptcha.com', 'https://*.hcaptcha.com'],
+    'style-src': ['https://hcaptcha.com', 'https://*.hcaptcha.com'],
+    'connect-src': ['https://hcaptcha.com', 'https://*.hcaptcha.com'],
+  },
+};
+
 /**
  * The Content-Security-Policy sources a customer's site must allow for the
- * widget with these settings: our script and API origin, and for the
- * screenshot preview data: and blob: images.
+ * widget with these settings: our script and API origin; data: and blob:
+ * images for the screenshot preview; blob: workers for the proof of work (it
+ * falls back to the main thread without); the chosen captcha's sources.
  */
-export function hostCspDirectives(publicUrl: URL, settings: WidgetSettings): Record<string, string[]> {
-  return {
-    'script-src': [publicUrl.origin],
-    'connect-src': [publicUrl.origin],
-    ...(settings.screenshot.enabled ? { 'img-src': ['data:', 'blob:'] } : {}),
-  };
+export function hostCspDirectives(publicUrl: URL, settings: WidgetSettings, protection: ProtectionSettings): Record<string, string[]> {
+  const directives: Record<string, string[]> = { 'script-src': [publicUrl.origin], 'connect-src': [publicUrl.origin] };
+  if (settings.screenshot.enabled) directives['img-src'] = ['data:', 'blob:'];
+  if (protection.captcha.provider === 'pow') directives['worker-src'] = ['blob:'];
+  for (const [directive, sources] of Object.entries(CAPTCHA_CSP[protection.captcha.provider] ?? {})) {
+    directives[directive] = [...(directives[directive] ?? []), ...sources];
+  }
+  return directives;
 }
 
 export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => void, refusals: RefusalCounter) {
   const present = (project: Project) => ({
     ...project,
     snippet: widgetSnippet(ctx.config.publicUrl, project.key),
-    csp: hostCspDirectives(ctx.config.publicUrl, project.settings),
+    csp: hostCspDirectives(ctx.config.publicUrl, project.settings, project.protection),
   });
 
   return async (app: FastifyInstance) => {

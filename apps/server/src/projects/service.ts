@@ -15,16 +15,17 @@ export type Project = {
   domains: string[];
   settings: WidgetSettings;
   hasIdentitySecret: boolean;
+  protection: ProtectionSettings;
   createdAt: Date;
   updatedAt: Date;
 };
 
 type ProjectRow = {
   id: string; name: string; public_key: string; allowed_domains: string[]; widget_settings: Partial<WidgetSettings>;
-  has_identity_secret: boolean; created_at: Date; updated_at: Date;
+  has_identity_secret: boolean; protection: Partial<ProtectionSettings>; created_at: Date; updated_at: Date;
 };
 
-const COLUMNS = 'id, name, public_key, allowed_domains, widget_settings, identity_secret_enc IS NOT NULL AS has_identity_secret, created_at, updated_at';
+const COLUMNS = 'id, name, public_key, allowed_domains, widget_settings, identity_secret_enc IS NOT NULL AS has_identity_secret, protection, created_at, updated_at';
 
 /**
  * Stored settings over the defaults, one level deep: a setting added in a
@@ -43,7 +44,7 @@ export function withDefaults(stored: Partial<WidgetSettings>): WidgetSettings {
 
 const toProject = (row: ProjectRow): Project => ({
   id: row.id, name: row.name, key: row.public_key, domains: row.allowed_domains, settings: withDefaults(row.widget_settings),
-  hasIdentitySecret: row.has_identity_secret, createdAt: row.created_at, updatedAt: row.updated_at,
+  hasIdentitySecret: row.has_identity_secret, protection: protectionWithDefaults(row.protection), createdAt: row.created_at, updatedAt: row.updated_at,
 });
 
 /** Public (not secret) widget key: names the project in the snippet. 128 random bits so keys cannot be guessed. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countRows, ownerAccount, project, setProtection, submit, submitRaw, type Account } from '../../../../test/factories.js';
 import { solvedPayload } from '../../../../test/pow.js';
-import { startTestServer, type TestServer } from '../../../../test/server.js';
+import { startTestServer, type Reply, type TestServer } from '../../../../test/server.js';
 import type { Project } from '../projects/service.js';
 import { submissionTokenMac } from '../security/submission-token.js';
 
@@ -28,7 +28,7 @@ const challengeFor = async (p: Project, from?: string) => {
 const human = async (p: Project) => ({ reporter: reporter(), elapsedMs: 10_000, challenge: solvedPayload(await challengeFor(p)) });
 
 /** Sends and expects a refusal with `code`, and no new feedback row. */
-async function expectRefused(send: Promise<{ status: number; body: { code: string } }>, status: number, code: string) {
+async function expectRefused(send: Promise<Reply>, status: number, code: string): Promise<Reply> {
   const before = await countRows(server, 'feedback');
   const reply = await send;
   expect({ status: reply.status, code: reply.body.code }).toEqual({ status, code });
@@ -128,7 +128,8 @@ describe('rate limits', () => {
     expect(refused.headers.get('access-control-allow-origin')).toBe('https://example.com');
     expect(refused.headers.get('access-control-expose-headers')).toBe('Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset');
     // Spoofed forwarding headers from a peer that is no trusted proxy change nothing.
-    for (const headers of [{ 'x-forwarded-for': '198.51.100.1' }, { forwarded: 'for=198.51.100.2' }, { 'x-real-ip': '198.51.100.3' }]) {
+    const spoofed: Record<string, string>[] = [{ 'x-forwarded-for': '198.51.100.1' }, { forwarded: 'for=198.51.100.2' }, { 'x-real-ip': '198.51.100.3' }];
+    for (const headers of spoofed) {
       await expectRefused(submit(server, p.key, { message: 'spoofed' }, 'https://example.com', headers), 429, 'rate_limit_ip');
     }
     // Path variants reach no other bucket: they are the same route or none.
@@ -291,7 +292,7 @@ describe('the Protection page data', () => {
 });
 
 /** The body of a challenge answer. */
-function challengeBody(reply: { status: number; body: never }) {
+function challengeBody(reply: Reply) {
   expect(reply.status).toBe(200);
   return reply.body;
 }

@@ -119,7 +119,8 @@ export class FrontDoor {
       secret: project.captchaSecret,
       token: submission.captcha,
       remoteIp: visit.ip,
-      expectedHostname: new URL(visit.origin).hostname,
+      // Providers report an IPv6 host without the URL's brackets.
+      expectedHostname: new URL(visit.origin).hostname.replace(/^\[(.*)\]$/, '$1'),
       expectedAction: captcha.action,
       minScore: captcha.minScore,
       failOpen: captcha.failOpen,

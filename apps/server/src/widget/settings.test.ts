@@ -23,7 +23,7 @@ describe('widget settings in the dashboard API', () => {
     const reply = await patch(p, { settings });
     expect(reply.status).toBe(200);
     expect(reply.body.settings).toEqual(settings);
-    expect(reply.body.csp).toEqual({ 'script-src': ['http://localhost:3000'], 'connect-src': ['http://localhost:3000'], 'img-src': ['data:', 'blob:'] });
+    expect(reply.body.csp).toEqual({ 'script-src': ['http://localhost:3000'], 'connect-src': ['http://localhost:3000'], 'img-src': ['data:', 'blob:'], 'worker-src': ['blob:'] });
     const { rows } = await server.db.superuser.query(`SELECT data FROM audit_events WHERE target_id = $1 AND action = 'project.updated'`, [p.id]);
     expect(rows).toEqual([{ data: { settings: ['theme', 'rating', 'screenshot'] } }]);
     const config = await server.rawRequest('GET', `/api/widget/v1/projects/${p.key}/config`, { headers: { origin: 'https://example.com' } });
