@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// The server suites run on the embedded PostgreSQL and, when
-// TEST_DATABASE_URL is set, once more against that server.
+// The server suites run on the embedded PostgreSQL with in-memory shared
+// state and, when TEST_DATABASE_URL is set, once more against that server
+// (with shared state in TEST_REDIS_URL's Redis when that is set too).
 const serverSuite = (name: string, env: Record<string, string>) => ({
   test: {
     name,
@@ -14,12 +15,13 @@ const serverSuite = (name: string, env: Record<string, string>) => ({
 });
 
 const external = process.env.TEST_DATABASE_URL;
+const redis = process.env.TEST_REDIS_URL;
 
 export default defineConfig({
   test: {
     projects: [
       serverSuite('embedded', { PARLEY_TEST_DB: 'embedded' }),
-      ...(external ? [serverSuite('external-pg', { PARLEY_TEST_DB: external })] : []),
+      ...(external ? [serverSuite('external', { PARLEY_TEST_DB: external, ...(redis ? { PARLEY_TEST_REDIS: redis } : {}) })] : []),
       { test: { name: 'widget', include: ['packages/widget/src/**/*.test.ts'], testTimeout: 30_000 } },
       { test: { name: 'e2e', include: ['e2e/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 180_000 } },
     ],

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../apps/server/src/app.js';
@@ -49,10 +50,16 @@ export type TestServerOptions = {
   database?: TestDatabase;
 };
 
+/** In the suite run against the servers: shared state in that Redis, under a prefix of this server's own. */
+function sharedRedis(): Record<string, string> {
+  const url = process.env.PARLEY_TEST_REDIS;
+  return url ? { REDIS_URL: url, PARLEY_REDIS_PREFIX: `parley-test-${randomBytes(6).toString('hex')}:` } : {};
+}
+
 /** Parley over real HTTP on a random port, with its own database (unless given one) and a fake clock. */
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   const db = options.database ?? (await createTestDatabase());
-  const config: Config = loadConfig({ PARLEY_PUBLIC_URL: PUBLIC_URL, PARLEY_PROJECT_CACHE_SECONDS: '0', ...env });
+  const config: Config = loadConfig({ PARLEY_PUBLIC_URL: PUBLIC_URL, PARLEY_PROJECT_CACHE_SECONDS: '0', ...sharedRedis(), ...env });
   const clock = fakeClock();
   const ctx: Context = { config, db, keyring: new Keyring(db.masterKey), clock };
   const app = await buildApp(ctx);

@@ -74,6 +74,6 @@ describe('an unexpected failure', () => {
 describe('health', () => {
   it('healthz says the process is up; readyz checks the database schema', async () => {
     expect((await server.request('GET', '/healthz')).body).toEqual({ status: 'ok' });
-    expect((await server.request('GET', '/readyz')).body).toMatchObject({ status: 'ready', sharedState: { kind: 'memory', degraded: false } });
+    expect((await server.request('GET', '/readyz')).body).toMatchObject({ status: 'ready', sharedState: { kind: server.ctx.config.redisUrl ? 'redis' : 'memory', degraded: false } });
   });
 });
