@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedbackWithScreenshot, memberAccount, ownerAccount, project, SCREENSHOTS_ON, type Account } from '../../../../test/factories.js';
 import { startTestServer, type Reply, type TestServer } from '../../../../test/server.js';
 import type { Role } from '../orgs/service.js';
+import { DEFAULT_PROTECTION } from '../projects/protection.js';
 import { registerAccessControl, type AccessEntry } from './access.js';
 import { hasPermission, permissionMatrix, type Permission } from './permissions.js';
 
@@ -28,6 +29,7 @@ const REAUTH = [
   'PUT /api/v1/orgs/:orgId/security',
   'GET /api/v1/orgs/:orgId/logins.csv',
   'POST /api/v1/orgs/:orgId/projects/:projectId/identity-secret',
+  'PUT /api/v1/orgs/:orgId/projects/:projectId/protection/captcha-secret',
   'POST /api/v1/me/mfa/totp',
   'DELETE /api/v1/me/mfa/totp',
   'POST /api/v1/me/mfa/passkeys/options',
@@ -63,6 +65,8 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   'PATCH /api/v1/orgs/:orgId/members/:userId': { role: 'viewer' },
   'POST /api/v1/orgs/:orgId/invites': { email: 'sweep@example.test', role: 'viewer' },
   'PUT /api/v1/orgs/:orgId/security': { requireMfa: false, sessionIdleMinutes: 5, sessionAbsoluteHours: 1 },
+  'PUT /api/v1/orgs/:orgId/projects/:projectId/protection': { ...DEFAULT_PROTECTION, minSeconds: 9 },
+  'PUT /api/v1/orgs/:orgId/projects/:projectId/protection/captcha-secret': { secret: 'sweep-secret' },
 };
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
