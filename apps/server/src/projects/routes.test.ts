@@ -29,7 +29,7 @@ describe('POST /api/v1/orgs/:orgId/projects', () => {
       settings: DEFAULT_WIDGET_SETTINGS,
       hasIdentitySecret: false,
       snippet: widgetSnippet(new URL('http://localhost:3000'), reply.body.key),
-      csp: { 'script-src': ['http://localhost:3000'], 'connect-src': ['http://localhost:3000'] },
+      csp: { 'script-src': ['http://localhost:3000'], 'connect-src': ['http://localhost:3000'], 'worker-src': ['blob:'] },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
