@@ -66,23 +66,6 @@ function assertTtl(ttlMs: number): void {
 
 const toSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 
-/** One limiter per rule shape, built on first use. */
-class LimiterCache {
-  private readonly limiters = new Map<string, RateLimiterAbstract>();
-  constructor(private readonly build: (rule: LimitRule) => RateLimiterAbstract) {}
-
-  get(rule: LimitRule): RateLimiterAbstract {
-    assertRule(rule);
-    const id = `${rule.name}/${rule.points}/${rule.seconds}`;
-    let limiter = this.limiters.get(id);
-    if (!limiter) {
-      limiter = this.build(rule);
-      this.limiters.set(id, limiter);
-    }
-    return limiter;
-  }
-}
-
 async function consumeWith(limiter: RateLimiterAbstract, rule: LimitRule, key: string, points: number): Promise<LimitResult> {
   if (!Number.isInteger(points) || points < 1) throw new Error(`invalid points ${points}`);
   try {
@@ -148,25 +131,56 @@ class ExpiringKeys {
   }
 }
 
-class MemoryState implements SharedState {
-  readonly kind = 'memory' as const;
-  private readonly limiters = new LimiterCache((rule) => new RateLimiterMemory({ keyPrefix: rule.name, points: rule.points, duration: rule.seconds }));
-  private readonly keys: ExpiringKeys;
+/**
+ * What every store shares: limits go through rate-limiter-flexible, one
+ * limiter per rule shape built on first use, and a claim is a put of '1'.
+ * Each store says how it builds a limiter and keeps its once-only keys.
+ */
+abstract class LimiterState implements SharedState {
+  abstract readonly kind: Kind;
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
 
-  constructor(clock: Clock) {
-    this.keys = new ExpiringKeys(clock);
-  }
+  protected abstract buildLimiter(rule: LimitRule): RateLimiterAbstract;
+  abstract putIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null>;
+  abstract health(): { kind: Kind; degraded: boolean; detail: string };
 
   async consume(rule: LimitRule, key: string, points = 1) {
-    return consumeWith(this.limiters.get(rule), rule, key, points);
+    return consumeWith(this.limiter(rule), rule, key, points);
   }
 
   async peek(rule: LimitRule, key: string) {
-    return peekWith(this.limiters.get(rule), rule, key);
+    return peekWith(this.limiter(rule), rule, key);
   }
 
   async claimOnce(key: string, ttlMs: number) {
     return (await this.putIfAbsent(key, '1', ttlMs)) === null;
+  }
+
+  async close() {}
+
+  private limiter(rule: LimitRule): RateLimiterAbstract {
+    assertRule(rule);
+    const id = `${rule.name}/${rule.points}/${rule.seconds}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) {
+      limiter = this.buildLimiter(rule);
+      this.limiters.set(id, limiter);
+    }
+    return limiter;
+  }
+}
+
+class MemoryState extends LimiterState {
+  readonly kind = 'memory' as const;
+  private readonly keys: ExpiringKeys;
+
+  constructor(clock: Clock) {
+    super();
+    this.keys = new ExpiringKeys(clock);
+  }
+
+  protected buildLimiter(rule: LimitRule) {
+    return new RateLimiterMemory({ keyPrefix: rule.name, points: rule.points, duration: rule.seconds });
   }
 
   async putIfAbsent(key: string, value: string, ttlMs: number) {
@@ -177,8 +191,6 @@ class MemoryState implements SharedState {
   health() {
     return { kind: this.kind, degraded: false, detail: 'in this process only: limits hold per instance' };
   }
-
-  async close() {}
 }
 
 // Rows of shared_keys are taken over once expired (housekeeping deletes the
@@ -189,42 +201,30 @@ const CLAIM_SQL = `
   WHERE s.expires_at <= $4
   RETURNING 1`;
 
-class PostgresState implements SharedState {
+class PostgresState extends LimiterState {
   readonly kind = 'postgres' as const;
-  private readonly limiters: LimiterCache;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly clock: Clock,
   ) {
-    this.limiters = new LimiterCache(
-      (rule) =>
-        new RateLimiterPostgres({
-          storeClient: pool,
-          storeType: 'pool',
-          tableName: 'rate_limits',
-          // Migration 0004 creates it; housekeeping deletes expired rows.
-          tableCreated: true,
-          clearExpiredByTimeout: false,
-          keyPrefix: rule.name,
-          points: rule.points,
-          duration: rule.seconds,
-          ...blockInMemory(rule),
-          insuranceLimiter: halfInMemory(rule),
-        }),
-    );
+    super();
   }
 
-  async consume(rule: LimitRule, key: string, points = 1) {
-    return consumeWith(this.limiters.get(rule), rule, key, points);
-  }
-
-  async peek(rule: LimitRule, key: string) {
-    return peekWith(this.limiters.get(rule), rule, key);
-  }
-
-  async claimOnce(key: string, ttlMs: number) {
-    return (await this.putIfAbsent(key, '1', ttlMs)) === null;
+  protected buildLimiter(rule: LimitRule) {
+    return new RateLimiterPostgres({
+      storeClient: this.pool,
+      storeType: 'pool',
+      tableName: 'rate_limits',
+      // Migration 0004 creates it; housekeeping deletes expired rows.
+      tableCreated: true,
+      clearExpiredByTimeout: false,
+      keyPrefix: rule.name,
+      points: rule.points,
+      duration: rule.seconds,
+      ...blockInMemory(rule),
+      insuranceLimiter: halfInMemory(rule),
+    });
   }
 
   async putIfAbsent(key: string, value: string, ttlMs: number): Promise<string | null> {
@@ -246,8 +246,6 @@ class PostgresState implements SharedState {
   health() {
     return { kind: this.kind, degraded: false, detail: 'shared through PostgreSQL' };
   }
-
-  async close() {}
 }
 
 // Redis is asked with a deadline: a black-holed connection must not hold
@@ -257,9 +255,8 @@ const REDIS_CONNECT_TIMEOUT_MS = 2000;
 const REDIS_MAX_BACKOFF_MS = 5000;
 const REDIS_HEARTBEAT_MS = 1000;
 
-class RedisState implements SharedState {
+class RedisState extends LimiterState {
   readonly kind = 'redis' as const;
-  private readonly limiters: LimiterCache;
   /** Claims and values taken while Redis was away; handed to Redis when it returns. */
   private readonly local: ExpiringKeys;
   private lost = false;
@@ -272,19 +269,8 @@ class RedisState implements SharedState {
     clock: Clock,
     private readonly log: FastifyBaseLogger,
   ) {
+    super();
     this.local = new ExpiringKeys(clock);
-    this.limiters = new LimiterCache(
-      (rule) =>
-        new RateLimiterRedis({
-          storeClient: client,
-          keyPrefix: `rl:${rule.name}`,
-          points: rule.points,
-          duration: rule.seconds,
-          rejectIfRedisNotReady: true,
-          ...blockInMemory(rule),
-          insuranceLimiter: halfInMemory(rule),
-        }),
-    );
     client.on('error', (error: Error) => {
       this.lastError = error.message;
     });
@@ -341,15 +327,19 @@ class RedisState implements SharedState {
     return state;
   }
 
-  async consume(rule: LimitRule, key: string, points = 1) {
-    return consumeWith(this.limiters.get(rule), rule, key, points);
+  protected buildLimiter(rule: LimitRule) {
+    return new RateLimiterRedis({
+      storeClient: this.client,
+      keyPrefix: `rl:${rule.name}`,
+      points: rule.points,
+      duration: rule.seconds,
+      rejectIfRedisNotReady: true,
+      ...blockInMemory(rule),
+      insuranceLimiter: halfInMemory(rule),
+    });
   }
 
-  async peek(rule: LimitRule, key: string) {
-    return peekWith(this.limiters.get(rule), rule, key);
-  }
-
-  async claimOnce(key: string, ttlMs: number) {
+  override async claimOnce(key: string, ttlMs: number) {
     // One SET NX, not putIfAbsent's transaction: replay checks run on every submission.
     const setIfAbsent = async (id: string) => ((await this.client.set(`kv:${id}`, '1', 'PX', Math.ceil(ttlMs), 'NX')) === 'OK' ? null : '1');
     return (await this.take(key, '1', ttlMs, setIfAbsent)) === null;
@@ -419,7 +409,7 @@ class RedisState implements SharedState {
     return { kind: this.kind, degraded, detail };
   }
 
-  async close() {
+  override async close() {
     clearInterval(this.heartbeat);
     this.client.removeAllListeners('close');
     if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
