@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { generate } from 'otplib';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserStory, CLEAN_UP_TIMEOUT_MS, SET_UP_TIMEOUT_MS, browserSkipReason } from './support.js';
+import { BrowserStory, CLEAN_UP_TIMEOUT_MS, SET_UP_TIMEOUT_MS, browserSkipReason, setUpOwner } from './support.js';
 
 const skipReason = browserSkipReason('accounts story');
 
@@ -54,13 +54,7 @@ describe.skipIf(skipReason !== '')('accounts in Chromium, against the real serve
   afterAll(() => story.cleanUp(), CLEAN_UP_TIMEOUT_MS);
 
   step('sets up the owner account', async () => {
-    await page.getByRole('heading', { name: 'Set up Parley' }).waitFor();
-    await page.getByLabel('Name', { exact: true }).fill(OWNER.name);
-    await page.getByLabel('E-mail').fill(OWNER.email);
-    await page.getByLabel('Password').fill(OWNER.password);
-    await page.getByLabel('Organization').fill(OWNER.organization);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await setUpOwner(page, OWNER);
   });
 
   step('turns on an authenticator app from the QR code page and shows the recovery codes once', async () => {

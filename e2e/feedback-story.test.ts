@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserStory, CLEAN_UP_TIMEOUT_MS, REPO_ROOT, SET_UP_TIMEOUT_MS, browserSkipReason, closeServer } from './support.js';
+import { BrowserStory, CLEAN_UP_TIMEOUT_MS, REPO_ROOT, SET_UP_TIMEOUT_MS, browserSkipReason, closeServer, setUpOwner } from './support.js';
 
 const skipReason = browserSkipReason('browser story');
 
@@ -118,13 +118,8 @@ describe.skipIf(skipReason !== '')('the feedback story in Chromium, against the 
     await dashboard.getByRole('heading', { name: 'Set up Parley' }).waitFor();
     // The token is taken from the fragment and removed from the address bar.
     expect(dashboard.url()).toBe(`${story.origin}/setup`);
-    await dashboard.getByLabel('Name', { exact: true }).fill(OWNER.name);
-    await dashboard.getByLabel('E-mail').fill(OWNER.email);
-    await dashboard.getByLabel('Password').fill(OWNER.password);
-    await dashboard.getByLabel('Organization').fill(OWNER.organization);
-    await dashboard.getByRole('button', { name: 'Create account' }).click();
+    await setUpOwner(dashboard, OWNER);
 
-    await dashboard.getByRole('heading', { name: 'Projects' }).waitFor();
     expect(new URL(dashboard.url()).pathname).toBe('/');
     await expect(dashboard.getByTestId('current-org').textContent()).resolves.toContain(OWNER.organization);
     await dashboard.getByTestId('no-projects').waitFor();

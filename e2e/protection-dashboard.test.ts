@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserStory, CLEAN_UP_TIMEOUT_MS, REPO_ROOT, SET_UP_TIMEOUT_MS, browserSkipReason } from './support.js';
+import { BrowserStory, CLEAN_UP_TIMEOUT_MS, REPO_ROOT, SET_UP_TIMEOUT_MS, browserSkipReason, setUpOwner } from './support.js';
 
 const skipReason = browserSkipReason('protection dashboard story');
 
@@ -84,13 +84,7 @@ describe.skipIf(skipReason !== '')('the Protection page in Chromium, against the
   afterAll(() => story.cleanUp(), CLEAN_UP_TIMEOUT_MS);
 
   step('sets up the owner and a project, and opens its Protection tab with the defaults', async () => {
-    await page.getByRole('heading', { name: 'Set up Parley' }).waitFor();
-    await page.getByLabel('Name', { exact: true }).fill(OWNER.name);
-    await page.getByLabel('E-mail').fill(OWNER.email);
-    await page.getByLabel('Password').fill(OWNER.password);
-    await page.getByLabel('Organization').fill(OWNER.organization);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    await setUpOwner(page, OWNER);
 
     await page.getByLabel('Name', { exact: true }).fill('Acme shop');
     await page.getByLabel('Allowed domains').fill(SITE);

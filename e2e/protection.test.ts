@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserStory, CLEAN_UP_TIMEOUT_MS, SET_UP_TIMEOUT_MS, browserSkipReason, closeServer } from './support.js';
+import { BrowserStory, CLEAN_UP_TIMEOUT_MS, SET_UP_TIMEOUT_MS, browserSkipReason, closeServer, setUpOwner } from './support.js';
 
 const skipReason = browserSkipReason('front-door story');
 
@@ -99,13 +99,7 @@ describe.skipIf(skipReason !== '')('the front door in Chromium, against the real
   afterAll(() => story.cleanUp(() => closeServer(site)), CLEAN_UP_TIMEOUT_MS);
 
   step('sets up the owner and a project for the shop, with proof of work on by default and one feedback per visitor in 10 minutes', async () => {
-    await dashboard.getByRole('heading', { name: 'Set up Parley' }).waitFor();
-    await dashboard.getByLabel('Name', { exact: true }).fill(OWNER.name);
-    await dashboard.getByLabel('E-mail').fill(OWNER.email);
-    await dashboard.getByLabel('Password').fill(OWNER.password);
-    await dashboard.getByLabel('Organization').fill(OWNER.organization);
-    await dashboard.getByRole('button', { name: 'Create account' }).click();
-    await dashboard.getByTestId('no-projects').waitFor();
+    await setUpOwner(dashboard, OWNER);
 
     await dashboard.getByLabel('Name', { exact: true }).fill('Acme shop');
     await dashboard.getByLabel('Allowed domains').fill(siteOrigin);

@@ -1,7 +1,8 @@
 // What the browser stories share: the skip rule, the real `parley serve` on a
 // free port with a fresh data directory, Chromium with the same flags, the
-// step-by-step `it` that stops a story at its first failure, and the
-// clean-up. Each story keeps its own pages, data and checks.
+// step-by-step `it` that stops a story at its first failure, the owner's
+// sign-up on the setup page, and the clean-up. Each story keeps its own
+// pages, data and checks.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -49,6 +50,20 @@ export function closeServer(server: Server | null): Promise<void> {
   if (!server) return Promise.resolve();
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** The first account, made on the setup page. */
+export type Owner = { name: string; email: string; password: string; organization: string };
+
+/** Fills in the setup page the one-time link opened and waits for the owner's (empty) Projects page. */
+export async function setUpOwner(page: Page, owner: Owner): Promise<void> {
+  await page.getByRole('heading', { name: 'Set up Parley' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill(owner.name);
+  await page.getByLabel('E-mail').fill(owner.email);
+  await page.getByLabel('Password').fill(owner.password);
+  await page.getByLabel('Organization').fill(owner.organization);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Projects' }).waitFor();
 }
 
 /** A Content Security Policy violation, and the page it happened on. */
