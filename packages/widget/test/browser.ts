@@ -2,6 +2,8 @@
 // driven by playwright-core. Without it the suites are skipped on a laptop
 // but fail in CI.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -77,4 +79,20 @@ export function feedbackDialog(page: Page) {
     sent: dialog.getByText('Your feedback has been sent.', { exact: true }),
     queued: dialog.getByText('You seem to be offline. Your feedback will be sent as soon as the connection is back.', { exact: true }),
   };
+}
+
+/**
+ * A test's page script as one ES module a host page can load: `source`
+ * imports the module under test by a path relative to `from` (the test's
+ * import.meta.url); `define` replaces build-time constants as build.mjs does.
+ */
+export async function bundlePageScript(source: string, from: string, define: Record<string, string> = {}): Promise<Uint8Array> {
+  const { outputFiles } = await build({
+    stdin: { contents: source, resolveDir: fileURLToPath(new URL('.', from)), loader: 'js' },
+    bundle: true,
+    format: 'esm',
+    write: false,
+    define,
+  });
+  return outputFiles[0]!.contents;
 }

@@ -4,11 +4,9 @@
 // back as the real one documents: grecaptcha.ready/execute, turnstile.render
 // with callback/error-callback and the onload= hook, hcaptcha.render +
 // execute({ async: true }).
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Browser, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cspViolations, launchChromium, newWatchedPage, skipReason, type Watched } from '../../test/browser.js';
+import { bundlePageScript, cspViolations, launchChromium, newWatchedPage, skipReason, type Watched } from '../../test/browser.js';
 import { startHostSite, type HostSite } from '../../test/host-site.js';
 import { SCRIPT_TIMEOUT_MS, TOKEN_TIMEOUT_MS, type CaptchaConfig, type CaptchaProvider } from './captcha.js';
 
@@ -105,33 +103,26 @@ describe.skipIf(skipReason)('captchaToken in Chromium', () => {
     [site, browser] = await Promise.all([startHostSite(), launchChromium()]);
     // The module under test, bundled into a page script with a container in
     // a closed shadow root, as the dialog has.
-    const { outputFiles } = await build({
-      stdin: {
-        contents: `import { captchaToken } from './captcha.ts';
-          const host = document.createElement('div');
-          document.body.append(host);
-          const container = document.createElement('div');
-          host.attachShadow({ mode: 'closed' }).append(container);
-          let controller;
-          window.parleyCaptcha = {
-            token(config) {
-              controller = new AbortController();
-              return captchaToken(config, container, controller.signal).then(
-                (token) => ({ token }),
-                (error) => ({ error: error.name + '(' + (error.reason ?? '') + '): ' + error.message }),
-              );
-            },
-            abort() { controller.abort(new Error('dialog closed')); },
-            slots() { return container.childElementCount; },
-          };`,
-        resolveDir: fileURLToPath(new URL('.', import.meta.url)),
-        loader: 'js',
-      },
-      bundle: true,
-      format: 'esm',
-      write: false,
-    });
-    harness = outputFiles[0]!.contents;
+    harness = await bundlePageScript(
+      `import { captchaToken } from './captcha.ts';
+        const host = document.createElement('div');
+        document.body.append(host);
+        const container = document.createElement('div');
+        host.attachShadow({ mode: 'closed' }).append(container);
+        let controller;
+        window.parleyCaptcha = {
+          token(config) {
+            controller = new AbortController();
+            return captchaToken(config, container, controller.signal).then(
+              (token) => ({ token }),
+              (error) => ({ error: error.name + '(' + (error.reason ?? '') + '): ' + error.message }),
+            );
+          },
+          abort() { controller.abort(new Error('dialog closed')); },
+          slots() { return container.childElementCount; },
+        };`,
+      import.meta.url,
+    );
   }, 60_000);
 
   afterEach(async () => {

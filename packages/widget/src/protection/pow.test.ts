@@ -2,14 +2,12 @@
 // unbuilt source, main thread only) and in Chromium through the built worker
 // file, under CSPs that allow the blob: worker and that refuse it.
 import { createHash, randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Browser, Worker } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Challenges } from '../../../../apps/server/src/security/challenge.js';
 import type { SharedState } from '../../../../apps/server/src/security/shared-state.js';
 import { powWorkerDefines } from '../../build.mjs';
-import { cspViolations, launchChromium, newWatchedPage, skipReason, type Watched } from '../../test/browser.js';
+import { bundlePageScript, cspViolations, launchChromium, newWatchedPage, skipReason, type Watched } from '../../test/browser.js';
 import { startFakeParley, type FakeParley } from '../../test/fake-parley.js';
 import { startHostSite, type HostSite } from '../../test/host-site.js';
 import { solveChallenge, type Challenge } from './pow.js';
@@ -69,23 +67,17 @@ describe.skipIf(skipReason)('in Chromium', () => {
     workerBytes = fake.files.get(workerFile)!;
     // A page script from the Parley origin, beside the worker file as the
     // pow chunk is, bundling pow.ts with the build's own worker pin.
-    const { outputFiles } = await build({
-      stdin: {
-        contents: `import { solveChallenge } from './pow.ts';
-          let controller;
-          window.parleyPow = {
-            solve(challenge) { controller = new AbortController(); return solveChallenge(challenge, controller.signal).catch((error) => { throw new Error(error.name + ': ' + error.message); }); },
-            abort() { controller.abort(); },
-          };`,
-        resolveDir: fileURLToPath(new URL('.', import.meta.url)),
-        loader: 'js',
-      },
-      bundle: true,
-      format: 'esm',
-      write: false,
-      define: powWorkerDefines({ file: workerFile, integrity: `sha384-${createHash('sha384').update(workerBytes).digest('base64')}` }),
-    });
-    fake.files.set('pow-harness.js', outputFiles[0]!.contents);
+    const harness = await bundlePageScript(
+      `import { solveChallenge } from './pow.ts';
+        let controller;
+        window.parleyPow = {
+          solve(challenge) { controller = new AbortController(); return solveChallenge(challenge, controller.signal).catch((error) => { throw new Error(error.name + ': ' + error.message); }); },
+          abort() { controller.abort(); },
+        };`,
+      import.meta.url,
+      powWorkerDefines({ file: workerFile, integrity: `sha384-${createHash('sha384').update(workerBytes).digest('base64')}` }),
+    );
+    fake.files.set('pow-harness.js', harness);
   }, 60_000);
 
   afterAll(async () => {
