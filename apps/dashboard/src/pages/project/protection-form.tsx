@@ -1,12 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import { DEFAULT_LIMITS, type CaptchaProvider, type LimitWindow, type Protection, type ProtectionSettings } from '../../api/types';
-import { BusyButton } from '../../components/busy-button';
 import { CheckboxField, RadioGroup, type Choice } from '../../components/choice-field';
-import { ErrorNotice } from '../../components/error-notice';
+import { SaveBar } from '../../components/save-bar';
+import { SettingsCard } from '../../components/settings-card';
 import { TextAreaField, TextField } from '../../components/text-field';
 import {
   fromDraft,
@@ -372,36 +372,15 @@ export function ProtectionForm({ orgId, projectId, protection, hasIdentitySecret
       </fieldset>
 
       {canEdit && (
-        <div className="save-bar">
+        <SaveBar save={save} isChanged={isChanged} label="Save protection settings" statusTestId="protection-save-status">
           {problemCount > 0 && (
             <p className="notice notice-error" role="alert">
               {problemCount === 1 ? 'One field needs' : `${problemCount} fields need`} fixing before saving; each says why.
             </p>
           )}
-          <ErrorNotice error={save.error} />
-          <div className="form-actions">
-            <BusyButton busy={save.isPending} busyLabel="Saving…" disabled={!isChanged}>
-              Save protection settings
-            </BusyButton>
-            <span className="save-status" role="status" data-testid="protection-save-status">
-              {save.isSuccess && !isChanged ? 'Saved' : ''}
-            </span>
-            {isChanged && !save.isPending && <span className="muted">Unsaved changes</span>}
-          </div>
-        </div>
+        </SaveBar>
       )}
     </form>
-  );
-}
-
-function SettingsCard({ title, intro, children }: { title: string; intro?: string; children: ReactNode }) {
-  const id = useId();
-  return (
-    <section className="card section settings-card" aria-labelledby={id}>
-      <h3 id={id}>{title}</h3>
-      {intro !== undefined && <p className="hint">{intro}</p>}
-      <div className="form">{children}</div>
-    </section>
   );
 }
 

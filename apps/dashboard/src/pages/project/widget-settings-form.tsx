@@ -1,12 +1,12 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
-import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { Project, WidgetSettings } from '../../api/types';
-import { BusyButton } from '../../components/busy-button';
 import { CheckboxField, RadioGroup, SelectField, type Choice } from '../../components/choice-field';
-import { ErrorNotice } from '../../components/error-notice';
+import { SaveBar } from '../../components/save-bar';
+import { SettingsCard } from '../../components/settings-card';
 import { TextAreaField, TextField } from '../../components/text-field';
 import {
   BUILT_IN_TYPES,
@@ -370,7 +370,7 @@ export function WidgetSettingsForm({ orgId, project, onChangedState }: Props) {
         />
       </SettingsCard>
 
-      <div className="save-bar">
+      <SaveBar save={save} isChanged={isChanged} label="Save widget settings" statusTestId="settings-save-status">
         {problems.length > 0 && (
           <div className="notice notice-error" role="alert">
             <p>Please fix these before saving:</p>
@@ -381,29 +381,8 @@ export function WidgetSettingsForm({ orgId, project, onChangedState }: Props) {
             </ul>
           </div>
         )}
-        <ErrorNotice error={save.error} />
-        <div className="form-actions">
-          <BusyButton busy={save.isPending} busyLabel="Saving…" disabled={!isChanged}>
-            Save widget settings
-          </BusyButton>
-          <span className="save-status" role="status" data-testid="settings-save-status">
-            {save.isSuccess && !isChanged ? 'Saved' : ''}
-          </span>
-          {isChanged && !save.isPending && <span className="muted">Unsaved changes</span>}
-        </div>
-      </div>
+      </SaveBar>
     </form>
-  );
-}
-
-function SettingsCard({ title, intro, children }: { title: string; intro?: string; children: ReactNode }) {
-  const id = useId();
-  return (
-    <section className="card section settings-card" aria-labelledby={id}>
-      <h3 id={id}>{title}</h3>
-      {intro !== undefined && <p className="hint">{intro}</p>}
-      <div className="form">{children}</div>
-    </section>
   );
 }
 
