@@ -4,9 +4,9 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import { queryKeys, securityQuery } from '../../api/queries';
 import type { SecurityPolicy } from '../../api/types';
-import { BusyButton } from '../../components/busy-button';
 import { CheckboxField } from '../../components/choice-field';
 import { ErrorNotice } from '../../components/error-notice';
+import { SaveActions } from '../../components/save-bar';
 import { OrgFrame } from '../../components/section-nav';
 import { TextField } from '../../components/text-field';
 import { useOrgAccess } from '../../lib/use-org-access';
@@ -124,14 +124,7 @@ function PolicyForm({ orgId, policy }: { orgId: string; policy: SecurityPolicy }
         )}
         <ErrorNotice error={save.error} />
         {canEdit && (
-          <div className="form-actions">
-            <BusyButton busy={save.isPending} busyLabel="Saving…" disabled={!isChanged || problems.length > 0}>
-              Save policy
-            </BusyButton>
-            <span className="save-status" role="status">
-              {save.isSuccess && !isChanged ? 'Saved' : ''}
-            </span>
-          </div>
+          <SaveActions save={save} isChanged={isChanged} label="Save policy" disabled={problems.length > 0} />
         )}
       </form>
     </section>

@@ -3,8 +3,8 @@ import { useId, useRef, useState, type FormEvent } from 'react';
 import { api, isApiError } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { Protection } from '../../api/types';
-import { BusyButton } from '../../components/busy-button';
 import { ErrorNotice } from '../../components/error-notice';
+import { SaveActions } from '../../components/save-bar';
 import { rowKey } from '../../lib/widget-settings';
 
 /** The server's limit (apps/server/src/projects/domains.ts). */
@@ -135,14 +135,7 @@ export function DomainsForm({ orgId, projectId, domains, canEdit }: Props) {
         </fieldset>
         {fieldError === null && <ErrorNotice error={save.error} />}
         {canEdit && (
-          <div className="form-actions">
-            <BusyButton busy={save.isPending} busyLabel="Saving…" disabled={!isChanged}>
-              Save domains
-            </BusyButton>
-            <span className="save-status" role="status">
-              {save.isSuccess && !isChanged ? 'Saved' : ''}
-            </span>
-          </div>
+          <SaveActions save={save} isChanged={isChanged} label="Save domains" />
         )}
       </form>
     </section>
