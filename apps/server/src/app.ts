@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAccessControl } from './auth/access.js';
@@ -21,7 +22,8 @@ import { registerProblemHandlers } from './http/problems.js';
 import { projectRoutes } from './projects/routes.js';
 import { CaptchaVerifier } from './security/captcha.js';
 import { Challenges } from './security/challenge.js';
-import { registerClientIp } from './security/client-ip.js';
+import { isTrusted, registerClientIp, trustedProxySet } from './security/client-ip.js';
+import { ConnectionGuard } from './security/connection-guard.js';
 import { systemKey } from './security/crypto.js';
 import { RefusalCounter } from './security/refusals.js';
 import { createSharedState, type SharedState } from './security/shared-state.js';
@@ -66,7 +68,10 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  registerClientIp(app, ctx.config.trustedProxies, ctx.config.forwardedHeader);
+  const proxies = trustedProxySet(ctx.config.trustedProxies);
+  registerClientIp(app, proxies, ctx.config.forwardedHeader);
+  const connections = new ConnectionGuard(ctx.config.floodConnections, (address) => isTrusted(proxies, address), ctx.clock);
+  app.server.on('connection', (socket: Socket) => connections.watch(socket));
   registerProblemHandlers(app);
   registerSecurityHeaders(app, ctx.config.publicUrl);
   await app.register(cookie);
@@ -82,7 +87,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   const shared = await createSharedState(ctx.config, ctx.db, ctx.clock, app.log);
   app.decorate('shared', shared);
   const challenges = new Challenges(shared, systemKey(ctx.keyring.masterKey, 'altcha').key, ctx.clock);
-  const frontDoor = new FrontDoor(shared, challenges, new CaptchaVerifier(ctx.config.captcha, app.log));
+  const frontDoor = new FrontDoor(shared, challenges, new CaptchaVerifier(ctx.config.captcha, app.log), connections);
   const refusals = new RefusalCounter(ctx.db.app, ctx.clock, app.log);
   const outbox = new OutboxWorker(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log), [LOGIN_FAILURE_JOB]: loginFailureJob(ctx) }, app.log);
   app.decorate('outbox', outbox);

@@ -37,6 +37,8 @@ export type Config = {
   redisPrefix: string;
   /** Proxies (IPs, CIDR ranges, or `loopback`) whose X-Forwarded-For / Forwarded headers name the client. */
   trustedProxies: string[];
+  /** Connections an address over its per-IP limit may keep open. */
+  floodConnections: number;
   /** Which header trusted proxies write: one only, so a client cannot add the other to name itself. */
   forwardedHeader: 'x-forwarded-for' | 'forwarded';
   captcha: {
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     redisPrefix,
     trustedProxies,
     forwardedHeader,
+    floodConnections: int('PARLEY_FLOOD_CONNECTIONS', 8, 1, 1000),
     captcha,
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -37,7 +37,7 @@ export function plainIp(address: string): string {
   return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
-const isTrusted = (proxies: net.BlockList, address: string) => proxies.check(address, net.isIPv4(address) ? 'ipv4' : 'ipv6');
+export const isTrusted = (proxies: net.BlockList, address: string) => proxies.check(address, net.isIPv4(address) ? 'ipv4' : 'ipv6');
 
 /** One `for=` node of RFC 7239 as an address: quotes, brackets and ports removed; null for `unknown` or obfuscated ids. */
 function forwardedNode(value: string): string | null {
@@ -101,8 +101,7 @@ function expandIpv6(ip: string): string[] {
 }
 
 /** Decorates every request with `clientIp`. */
-export function registerClientIp(app: FastifyInstance, trustedProxies: readonly string[], header: ForwardedHeader): void {
-  const proxies = trustedProxySet(trustedProxies);
+export function registerClientIp(app: FastifyInstance, proxies: net.BlockList, header: ForwardedHeader): void {
   app.decorateRequest('clientIp', '');
   app.addHook('onRequest', async (request) => {
     request.clientIp = clientIpOf(request.socket.remoteAddress ?? '', request.headers, proxies, header);

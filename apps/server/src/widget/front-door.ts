@@ -1,9 +1,10 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { IngestProject, Submission } from '../feedback/ingest.js';
 import type { CaptchaVerifier } from '../security/captcha.js';
 import type { Challenge, Challenges } from '../security/challenge.js';
 import { ipRateKey } from '../security/client-ip.js';
+import type { ConnectionGuard } from '../security/connection-guard.js';
 import type { LimitResult, LimitRule, SharedState } from '../security/shared-state.js';
 import { duplicateKey } from '../security/spam.js';
 
@@ -43,12 +44,23 @@ export class FrontDoor {
     private readonly state: SharedState,
     private readonly challenges: Challenges,
     private readonly captcha: CaptchaVerifier,
+    private readonly connections: ConnectionGuard,
   ) {}
 
-  /** Before the body is read: the project's blocked ranges and the per-IP limit (its headers go on every answer). */
-  async admitAddress(project: IngestProject, ip: string, reply: FastifyReply): Promise<void> {
+  /**
+   * Before the body is read: the project's blocked ranges and the per-IP
+   * limit (its headers go on every answer). A refused address keeps only a
+   * few connections (see ConnectionGuard).
+   */
+  async admitAddress(project: IngestProject, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const ip = request.clientIp;
     project.spam.checkIp(ip);
-    await this.consume(rules(project).ip, `${project.id}:${ipRateKey(ip)}`, 'rate_limit_ip', 'Too many requests from your network', reply, true);
+    try {
+      await this.consume(rules(project).ip, `${project.id}:${ipRateKey(ip)}`, 'rate_limit_ip', 'Too many requests from your network', reply, true);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'rate_limit_ip') this.connections.refused(request.socket, error.retryAfter ?? 1);
+      throw error;
+    }
   }
 
   /** A proof-of-work challenge, harder for an address or project over its normal rate. */

@@ -119,7 +119,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
   };
 
   // Uploads and submissions: the address is checked before the body is read.
-  const admitSender = [admitOrigin, async (request: FastifyRequest, reply: FastifyReply) => frontDoor.admitAddress(request.ingestProject!, request.clientIp, reply)];
+  const admitSender = [admitOrigin, async (request: FastifyRequest, reply: FastifyReply) => frontDoor.admitAddress(request.ingestProject!, request, reply)];
 
   const sendAsset = (reply: FastifyReply, name: string, cache: string) => {
     const body = assets.get(name);
