@@ -1,4 +1,4 @@
-import net from 'node:net';
+import { parseIpRange } from './security/ip-ranges.js';
 import path from 'node:path';
 
 // Every setting Parley reads. This is the only module that touches
@@ -60,17 +60,6 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const SHARED_STATES = ['auto', 'memory', 'postgres', 'redis'] as const;
-
-/** An IP address, a CIDR range of one, or the word `loopback`. */
-function isProxyEntry(entry: string): boolean {
-  if (entry === 'loopback') return true;
-  const [address, bits, ...rest] = entry.split('/');
-  const version = net.isIP(address ?? '');
-  if (version === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  const prefix = Number(bits);
-  return /^\d{1,3}$/.test(bits) && prefix <= (version === 4 ? 32 : 128);
-}
 
 /** Reads and validates every setting at once, so one start lists every problem. */
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
@@ -170,7 +159,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
 
   const trustedProxies = (env.PARLEY_TRUSTED_PROXIES ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
   for (const entry of trustedProxies) {
-    if (!isProxyEntry(entry)) problems.push(`PARLEY_TRUSTED_PROXIES: "${entry}" is not an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or "loopback"`);
+    if (entry !== 'loopback' && !parseIpRange(entry)) problems.push(`PARLEY_TRUSTED_PROXIES: "${entry}" is not an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or "loopback"`);
   }
 
   const forwardedHeader = (env.PARLEY_FORWARDED_HEADER || 'x-forwarded-for').toLowerCase() as Config['forwardedHeader'];

@@ -1,8 +1,8 @@
-import net from 'node:net';
 import { domainToASCII } from 'node:url';
 import { Type, type Static } from '@fastify/type-provider-typebox';
 import { AppError } from '../errors.js';
 import { OneOf, Text } from '../http/schemas.js';
+import { parseIpRange } from '../security/ip-ranges.js';
 
 // How a project's ingestion endpoint defends itself: bot protection, rate
 // limits and spam rules. Defaults follow SECURITY.md (ingestion limits);
@@ -108,13 +108,9 @@ const invalid = (detail: string) => new AppError('validation_failed', detail);
 
 /** A CIDR range or single address, in one spelling; throws with the entry named. */
 function normalizeRange(entry: string): string {
-  const [address = '', bits, ...rest] = entry.trim().split('/');
-  const version = net.isIP(address);
-  const max = version === 4 ? 32 : 128;
-  if (version === 0 || rest.length > 0 || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= max))) {
-    throw invalid(`"${entry.slice(0, 60)}" is not an IP address or CIDR range (such as 203.0.113.0/24 or 2001:db8::/32).`);
-  }
-  return `${address.toLowerCase()}/${bits ?? max}`;
+  const range = parseIpRange(entry);
+  if (!range) throw invalid(`"${entry.slice(0, 60)}" is not an IP address or CIDR range (such as 203.0.113.0/24 or 2001:db8::/32).`);
+  return `${range.address}/${range.bits}`;
 }
 
 function normalizeEmailDomain(entry: string): string {

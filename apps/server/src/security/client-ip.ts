@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { blockListOf, isInRanges, parseIpRange } from './ip-ranges.js';
 
 // The client's address for limits, blocks and logs. Headers naming a client
 // are believed only when the socket peer is a configured proxy, and then only
@@ -17,27 +18,13 @@ export type ForwardedHeader = 'x-forwarded-for' | 'forwarded';
 
 /** Builds the set of trusted proxies from config entries (IPs, CIDR ranges, `loopback`), already validated by config. */
 export function trustedProxySet(entries: readonly string[]): net.BlockList {
-  const list = new net.BlockList();
-  for (const entry of entries) {
-    if (entry === 'loopback') {
-      list.addSubnet('127.0.0.0', 8, 'ipv4');
-      list.addSubnet('::1', 128, 'ipv6');
-      continue;
-    }
-    const [address, bits] = entry.split('/') as [string, string | undefined];
-    const family = net.isIPv4(address) ? 'ipv4' : 'ipv6';
-    if (bits === undefined) list.addAddress(address, family);
-    else list.addSubnet(address, Number(bits), family);
-  }
-  return list;
+  return blockListOf(entries.flatMap((entry) => (entry === 'loopback' ? ['127.0.0.0/8', '::1'] : [entry])).map((entry) => parseIpRange(entry)!));
 }
 
 /** `::ffff:192.0.2.1` is 192.0.2.1: one client, one key. */
 export function plainIp(address: string): string {
   return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
-
-export const isTrusted = (proxies: net.BlockList, address: string) => proxies.check(address, net.isIPv4(address) ? 'ipv4' : 'ipv6');
 
 /** One `for=` node of RFC 7239 as an address: quotes, brackets and ports removed; null for `unknown` or obfuscated ids. */
 function forwardedNode(value: string): string | null {
@@ -72,7 +59,7 @@ function listedHops(headers: FastifyRequest['headers'], header: ForwardedHeader)
 export function clientIpOf(socketAddress: string, headers: FastifyRequest['headers'], proxies: net.BlockList, header: ForwardedHeader): string {
   let address = plainIp(socketAddress);
   const hops = listedHops(headers, header);
-  while (isTrusted(proxies, address)) {
+  while (isInRanges(proxies, address)) {
     const next = hops.pop();
     if (next === undefined || next === null) return address;
     address = next;

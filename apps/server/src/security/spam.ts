@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import net from 'node:net';
+import { blockListOf, isInRanges, parseIpRange } from './ip-ranges.js';
 import { AppError } from '../errors.js';
 import type { ProtectionSettings } from '../projects/protection.js';
 
@@ -19,11 +19,8 @@ export function compileSpamRules(spam: ProtectionSettings['spam']): SpamRules {
   // Whole words or phrases, any case: "casino" blocks "Casino!" but not "occasional".
   const words = spam.blockedWords.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${spam.blockedWords.map(escape).join('|')})(?![\\p{L}\\p{N}])`, 'iu') : null;
   const domains = new Set(spam.blockedEmailDomains);
-  const ranges = new net.BlockList();
-  for (const range of spam.blockedIpRanges) {
-    const [address, bits] = range.split('/') as [string, string];
-    ranges.addSubnet(address, Number(bits), net.isIPv4(address) ? 'ipv4' : 'ipv6');
-  }
+  // Stored normalised, so every entry parses.
+  const ranges = blockListOf(spam.blockedIpRanges.map((range) => parseIpRange(range)!));
   // A blocked domain blocks its subdomains too: mail.spam.example is spam.example's.
   const isBlockedDomain = (email: string) => {
     const labels = email.slice(email.lastIndexOf('@') + 1).toLowerCase().split('.');
@@ -32,7 +29,7 @@ export function compileSpamRules(spam: ProtectionSettings['spam']): SpamRules {
 
   return {
     checkIp(ip) {
-      if (ranges.check(ip, net.isIPv4(ip) ? 'ipv4' : 'ipv6')) throw new AppError('spam_blocked_ip', 'Feedback from this network is not accepted by this site.');
+      if (isInRanges(ranges, ip)) throw new AppError('spam_blocked_ip', 'Feedback from this network is not accepted by this site.');
     },
     check({ texts, emails }) {
       const email = emails.find(isBlockedDomain);
