@@ -5,6 +5,7 @@ import { withTenant } from '../db/tenant.js';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
 import { normalizeDomains } from './domains.js';
+import { HOUR_MS, startOfHour } from '../security/refusals.js';
 import { normalizeProtection, protectionWithDefaults, type ProtectionSettings } from './protection.js';
 import { DEFAULT_WIDGET_SETTINGS, type WidgetSettings } from './widget-settings.js';
 
@@ -190,8 +191,7 @@ export type RefusalSummary = { since: Date; total: number; reasons: { code: stri
 
 /** The last 24 hours of refusals: by problem code, and hour by hour (hours without refusals included, as 0). */
 export async function refusalSummary(pool: pg.Pool, orgId: string, projectId: string, scope: ProjectScope, now: Date): Promise<RefusalSummary> {
-  const hourMs = 3_600_000;
-  const since = new Date(Math.floor(now.getTime() / hourMs) * hourMs - 23 * hourMs);
+  const since = new Date(startOfHour(now.getTime()) - 23 * HOUR_MS);
   return withTenant(pool, orgId, async (tx) => {
     const project = await tx.query(`SELECT 1 FROM projects WHERE id = $1 AND ${inProjectScope('id', 2)}`, [projectId, scope]);
     if (project.rowCount === 0) throw new AppError('project_not_found', 'No such project.');
@@ -207,7 +207,7 @@ export async function refusalSummary(pool: pg.Pool, orgId: string, projectId: st
       byHour.set(row.hour.getTime(), (byHour.get(row.hour.getTime()) ?? 0) + count);
     }
     const reasons = [...byCode].map(([code, count]) => ({ code, count })).sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
-    const hours = Array.from({ length: 24 }, (_, i) => since.getTime() + i * hourMs).map((hour) => ({ hour: new Date(hour), count: byHour.get(hour) ?? 0 }));
+    const hours = Array.from({ length: 24 }, (_, i) => since.getTime() + i * HOUR_MS).map((hour) => ({ hour: new Date(hour), count: byHour.get(hour) ?? 0 }));
     return { since, total: reasons.reduce((sum, r) => sum + r.count, 0), reasons, hours };
   });
 }

@@ -9,7 +9,10 @@ import { withTenant } from '../db/tenant.js';
 // seconds, never one write per refusal.
 
 const FLUSH_MS = 10_000;
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
+
+/** The start of the hour `ms` falls in: refusals are counted per hour. */
+export const startOfHour = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
 
 type Tally = { orgId: string; projectId: string; hour: number; code: string; count: number };
 
@@ -24,11 +27,7 @@ export class RefusalCounter {
   ) {}
 
   count(project: { id: string; orgId: string }, code: string): void {
-    const hour = Math.floor(this.clock.now().getTime() / HOUR_MS) * HOUR_MS;
-    const key = `${project.id}|${hour}|${code}`;
-    const tally = this.tallies.get(key);
-    if (tally) tally.count += 1;
-    else this.tallies.set(key, { orgId: project.orgId, projectId: project.id, hour, code, count: 1 });
+    this.add({ orgId: project.orgId, projectId: project.id, hour: startOfHour(this.clock.now().getTime()), code, count: 1 });
   }
 
   start(): void {
@@ -47,7 +46,11 @@ export class RefusalCounter {
     const pending = this.tallies;
     this.tallies = new Map();
     const byOrg = new Map<string, Tally[]>();
-    for (const tally of pending.values()) byOrg.set(tally.orgId, [...(byOrg.get(tally.orgId) ?? []), tally]);
+    for (const tally of pending.values()) {
+      const tallies = byOrg.get(tally.orgId);
+      if (tallies) tallies.push(tally);
+      else byOrg.set(tally.orgId, [tally]);
+    }
     for (const [orgId, tallies] of byOrg) {
       try {
         await withTenant(this.pool, orgId, (tx) =>
@@ -61,8 +64,16 @@ export class RefusalCounter {
         );
       } catch (error) {
         this.log.warn({ err: error }, 'refusal counts not saved yet');
-        for (const tally of tallies) this.count({ id: tally.projectId, orgId }, tally.code);
+        for (const tally of tallies) this.add(tally);
       }
     }
+  }
+
+  /** Adds to the tally of the same project, hour and code (kept under the hour it happened in). */
+  private add(tally: Tally): void {
+    const key = `${tally.projectId}|${tally.hour}|${tally.code}`;
+    const known = this.tallies.get(key);
+    if (known) known.count += tally.count;
+    else this.tallies.set(key, { ...tally });
   }
 }
