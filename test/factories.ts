@@ -65,13 +65,15 @@ export const RICH_SETTINGS: Partial<WidgetSettings> = {
 /**
  * A widget submission as the widget on `origin` sends it: a new visitor
  * (reporter) each time, after a human's pause, with the project's proof of
- * work solved when it asks for one. Fields in `body` win.
+ * work solved when it asks for one. Fields in `body` win; `from` picks the
+ * local address it is sent from (another client).
  */
-export async function submit(server: TestServer, key: string, body: object, origin = 'https://example.com', headers: Record<string, string> = {}) {
-  const challenge = await server.rawRequest('GET', `/api/widget/v1/projects/${key}/challenge`, { headers: { origin } });
+export async function submit(server: TestServer, key: string, body: object, origin = 'https://example.com', headers: Record<string, string> = {}, from?: string) {
+  const all = { origin, ...headers };
+  const challenge = await server.rawRequest('GET', `/api/widget/v1/projects/${key}/challenge`, { headers: all, from });
   const proof = challenge.status === 200 ? { challenge: solvedPayload(challenge.body) } : {};
   const widget = { reporter: randomBytes(16).toString('base64url'), elapsedMs: 60_000, ...proof };
-  return server.rawRequest('POST', `/api/widget/v1/projects/${key}/feedback`, { body: { ...widget, ...body }, headers: { origin, ...headers } });
+  return server.rawRequest('POST', `/api/widget/v1/projects/${key}/feedback`, { body: { ...widget, ...body }, headers: all, from });
 }
 
 /** A submission with exactly `body`: what a script that skips the widget sends. */

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCaptchaProviders, type CaptchaProviders } from '../../../../test/captcha-providers.js';
 import { countRows, memberAccount, ownerAccount, project, setProtection, submit, type Account } from '../../../../test/factories.js';
-import { solvedPayload } from '../../../../test/pow.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
 import type { Project } from './service.js';
 import { DEFAULT_PROTECTION } from './protection.js';
@@ -140,8 +138,7 @@ describe('trusted proxies', () => {
       const p = await project(behindProxy, admin.orgId);
       await setProtection(behindProxy, admin, p, { limits: { perIp: { points: 1, seconds: 300 } } });
       const via = (client: string, from?: string) => {
-        const body = { message: `from ${client}`, reporter: randomBytes(16).toString('base64url') };
-        return submitFrom(behindProxy, p, body, { 'x-forwarded-for': client }, from);
+        return submit(behindProxy, p.key, { message: `from ${client}` }, 'https://example.com', { 'x-forwarded-for': client }, from);
       };
       expect((await via('198.51.100.1')).status).toBe(201);
       expect((await via('198.51.100.1')).body.code).toBe('rate_limit_ip');
@@ -157,11 +154,3 @@ describe('trusted proxies', () => {
     }
   });
 });
-
-/** A submission as the widget sends it, through `headers` and from a chosen local address. */
-async function submitFrom(target: TestServer, p: Project, body: object, headers: Record<string, string>, from?: string) {
-  const all = { origin: 'https://example.com', ...headers };
-  const challenge = await target.rawRequest('GET', `/api/widget/v1/projects/${p.key}/challenge`, { headers: all, from });
-  const proof = challenge.status === 200 ? { challenge: solvedPayload(challenge.body) } : {};
-  return target.rawRequest('POST', `/api/widget/v1/projects/${p.key}/feedback`, { body: { elapsedMs: 10_000, ...proof, ...body }, headers: all, from });
-}
