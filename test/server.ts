@@ -94,8 +94,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     rawRequest,
     request: (method, path, options = {}) => rawRequest(method, path, { ...options, headers: { 'sec-fetch-site': 'same-origin', ...options.headers } }),
     async jobsDone() {
-      app.outbox.kick();
-      await app.outbox.idle();
+      await app.queues.settle();
     },
     async close() {
       await app.close();

@@ -9,15 +9,20 @@ import { LOGIN_FAILURE_JOB, loginFailureJob } from './auth/service.js';
 import type { Context } from './context.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { ProjectDirectory } from './feedback/ingest.js';
+import { hydrateCreatedFeedback } from './feedback/events.js';
 import { feedbackRoutes } from './feedback/routes.js';
+import { EventDispatcher, EVENTS_CHANNEL } from './events/dispatcher.js';
 import { FeedbackWriter } from './feedback/writer.js';
 import { healthRoutes } from './health/routes.js';
 import { startHousekeeping } from './jobs/housekeeping.js';
-import { OutboxWorker } from './jobs/outbox.js';
+import { Outbox, OUTBOX_CHANNEL } from './jobs/outbox.js';
+import { Queues } from './jobs/queue.js';
 import { memberRoutes } from './members/routes.js';
 import { mfaRoutes } from './mfa/routes.js';
 import { orgRoutes } from './orgs/routes.js';
 import { MAIL_JOB, mailJobHandler } from './mail/mailer.js';
+import { registerIdempotency } from './http/idempotency.js';
+import { registerOpenApi } from './http/openapi.js';
 import { registerProblemHandlers } from './http/problems.js';
 import { projectRoutes } from './projects/routes.js';
 import { CaptchaVerifier } from './security/captcha.js';
@@ -39,7 +44,8 @@ const BODY_LIMIT = 16 * 1024;
 
 declare module 'fastify' {
   interface FastifyInstance {
-    outbox: OutboxWorker;
+    /** The background queues (outbox, events, webhook deliveries); tests settle them. */
+    queues: Queues;
     /** Rate-limit counters and single-use tokens, shared by every instance (see /readyz). */
     shared: SharedState;
   }
@@ -77,31 +83,38 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   registerSecurityHeaders(app, ctx.config.publicUrl);
   await app.register(cookie);
 
+  const shared = await createSharedState(ctx.config, ctx.db, ctx.clock, app.log);
+  app.decorate('shared', shared);
   const publicOrigin = ctx.config.publicUrl.origin;
   app.addHook('preHandler', async (request) => {
-    if (request.url.startsWith('/api/v1/')) assertSameOrigin(request, publicOrigin);
+    // Browsers never send Authorization on their own, so a Bearer request cannot be forged cross-site.
+    if (request.url.startsWith('/api/v1/') && request.headers.authorization === undefined) assertSameOrigin(request, publicOrigin);
   });
-  registerAccessControl(app, ctx);
+  registerAccessControl(app, ctx, shared);
+  registerIdempotency(app, ctx);
+  await registerOpenApi(app, ctx);
 
   const writer = new FeedbackWriter(ctx.db.app);
   const directory = new ProjectDirectory(ctx.db.app, ctx.keyring, ctx.config.projectCacheSeconds * 1000);
-  const shared = await createSharedState(ctx.config, ctx.db, ctx.clock, app.log);
-  app.decorate('shared', shared);
   const challenges = new Challenges(shared, systemKey(ctx.keyring.masterKey, 'altcha').key, ctx.clock);
   const frontDoor = new FrontDoor(shared, challenges, new CaptchaVerifier(ctx.config.captcha, app.log), connections);
   const refusals = new RefusalCounter(ctx.db.app, ctx.clock, app.log);
-  const outbox = new OutboxWorker(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log), [LOGIN_FAILURE_JOB]: loginFailureJob(ctx) }, app.log);
-  app.decorate('outbox', outbox);
+  const outbox = new Outbox(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log), [LOGIN_FAILURE_JOB]: loginFailureJob(ctx) }, app.log);
+  const events = new EventDispatcher(ctx.db.app, ctx.clock, { 'feedback.created': hydrateCreatedFeedback }, []);
+  const queues = new Queues(ctx.db.app, app.log);
+  queues.add(OUTBOX_CHANNEL, outbox.round);
+  queues.add(EVENTS_CHANNEL, events.round);
+  app.decorate('queues', queues);
   let stopHousekeeping = () => {};
   app.addHook('onReady', async () => {
-    await outbox.start();
+    await queues.start();
     refusals.start();
     stopHousekeeping = startHousekeeping(ctx.db.app, ctx.clock, ctx.config.loginLogDays, app.log);
   });
   // In-flight submissions and jobs finish before the process lets go of the database.
   app.addHook('onClose', async () => {
     stopHousekeeping();
-    await outbox.stop();
+    await queues.stop();
     await writer.drained();
     await refusals.stop();
     await shared.close();

@@ -48,6 +48,24 @@ export type Config = {
     caFile: string | undefined;
     timeoutMs: number;
   };
+  /** Requests one API key may make in 5 minutes (RateLimit-* headers on every answer). */
+  apiKeyRateLimit: number;
+  /** Requests one dashboard session may make in 5 minutes. */
+  sessionRateLimit: number;
+  webhooks: {
+    /** Allow http:// targets (otherwise https:// only). */
+    allowHttp: boolean;
+    /** IPs and CIDR ranges (or `loopback`) webhooks may reach although they are private, loopback or link-local. */
+    allowedRanges: string[];
+    /** Each delivery attempt, connection to last byte. */
+    timeoutMs: number;
+    /** Extra PEM certificates trusted for webhook targets. */
+    caFile: string | undefined;
+    /** Days the delivery log and delivered events are kept. */
+    logDays: number;
+  };
+  /** Hour of the day (UTC) the daily digest e-mails go out. */
+  digestHour: number;
 };
 
 type Env = Record<string, string | undefined>;
@@ -176,6 +194,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     timeoutMs: int('PARLEY_CAPTCHA_TIMEOUT_MS', 5000, 100, 60_000),
   };
 
+  const webhookRanges = (env.PARLEY_WEBHOOK_ALLOWED_RANGES ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of webhookRanges) {
+    if (entry !== 'loopback' && !parseIpRange(entry)) problems.push(`PARLEY_WEBHOOK_ALLOWED_RANGES: "${entry}" is not an IP address, a CIDR range (10.0.0.0/8, fd00::/8) or "loopback"`);
+  }
+  const allowHttp = env.PARLEY_WEBHOOK_ALLOW_HTTP || 'false';
+  if (allowHttp !== 'true' && allowHttp !== 'false') problems.push('PARLEY_WEBHOOK_ALLOW_HTTP must be true or false');
+  const webhooks = {
+    allowHttp: allowHttp === 'true',
+    allowedRanges: webhookRanges,
+    timeoutMs: int('PARLEY_WEBHOOK_TIMEOUT_MS', 10_000, 100, 60_000),
+    caFile: env.PARLEY_WEBHOOK_CA_FILE ? path.resolve(cwd, env.PARLEY_WEBHOOK_CA_FILE) : undefined,
+    logDays: int('PARLEY_WEBHOOK_LOG_DAYS', 30, 1, 3650),
+  };
+
   const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -203,6 +235,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     forwardedHeader,
     floodConnections: int('PARLEY_FLOOD_CONNECTIONS', 8, 1, 1000),
     captcha,
+    apiKeyRateLimit: int('PARLEY_API_KEY_RATE_LIMIT', 300, 1, 1_000_000),
+    sessionRateLimit: int('PARLEY_SESSION_RATE_LIMIT', 1500, 1, 1_000_000),
+    webhooks,
+    digestHour: int('PARLEY_DIGEST_HOUR', 8, 0, 23),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

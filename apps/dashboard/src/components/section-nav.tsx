@@ -23,12 +23,12 @@ export function OrgNav({ orgId, current }: { orgId: string; current: OrgSection 
       <Link to="/orgs/$orgId/roles" params={{ orgId }} {...mark('roles')}>
         Roles
       </Link>
-      {can('security.manage') && (
+      {can('security_write') && (
         <Link to="/orgs/$orgId/security" params={{ orgId }} {...mark('security')}>
           Security
         </Link>
       )}
-      {can('audit.read') && (
+      {can('audit_read') && (
         <Link to="/orgs/$orgId/logins" params={{ orgId }} {...mark('logins')}>
           Login history
         </Link>

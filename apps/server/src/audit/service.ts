@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Tx } from '../db/tenant.js';
 import { chainHash, GENESIS_HASH, type AuditRecord } from './chain.js';
 
-export type Actor = { type: 'user' | 'cli' | 'system'; id?: string; label?: string; ip?: string };
+export type Actor = { type: 'user' | 'api_key' | 'cli' | 'system'; id?: string; label?: string; ip?: string };
 
 export type AuditEvent = {
   action: string;

@@ -117,7 +117,7 @@ export function accountRoutes(ctx: Context) {
     typed.get(
       '/api/v1/orgs/:orgId/logins',
       {
-        config: { access: { permission: 'audit.read' } },
+        config: { access: { permission: 'audit_read' } },
         schema: {
           params: OrgParams,
           querystring: Type.Object({ ...filterProperties, before: Type.Optional(Cursor) }, { additionalProperties: false }),
@@ -132,7 +132,7 @@ export function accountRoutes(ctx: Context) {
 
     typed.get(
       '/api/v1/orgs/:orgId/logins.csv',
-      { config: { access: { permission: 'audit.read' }, reauth: true }, schema: { params: OrgParams, querystring: Type.Object(filterProperties, { additionalProperties: false }) } },
+      { config: { access: { permission: 'audit_read' }, reauth: true }, schema: { params: OrgParams, querystring: Type.Object(filterProperties, { additionalProperties: false }) } },
       async (request, reply) => {
         const { csv, filename } = await exportOrgLogins(ctx, request.params.orgId, request.query, actorOf(request));
         return reply

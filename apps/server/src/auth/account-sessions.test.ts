@@ -110,8 +110,7 @@ describe('DELETE /api/v1/me/sessions', () => {
 describe('new-device notice', () => {
   const deviceCookie = (reply: Reply) => reply.headers.getSetCookie().find((c) => c.startsWith('__Host-parley_device='));
   const noticesTo = async (email: string) => {
-    server.app.outbox.kick();
-    await server.app.outbox.idle();
+    await server.app.queues.settle();
     return smtp.received.filter((m) => m.to.includes(email) && m.subject === 'New sign-in to Parley');
   };
   let owner: Account;

@@ -1,24 +1,36 @@
 import { AppError } from '../errors.js';
 import { ROLES, type Role } from '../orgs/service.js';
 
-// Who may do what, in one table. Routes declare the permission they need
-// (see access.ts); no role checks elsewhere. docs/permissions.md is rendered
-// from this table and a test keeps the two equal.
+// Who may do what, in one table. Each permission is also the scope an API key
+// may carry (`apiKey: true`); routes declare the one they need (see
+// access.ts) and no role or scope is checked anywhere else. A key can hold a
+// scope only while its creator's role has the permission.
+// docs/permissions.md is rendered from this table and a test keeps the two
+// equal.
 const PERMISSIONS = {
-  'feedback.read': { roles: ['owner', 'admin', 'member', 'viewer'], description: 'Read feedback and its screenshots' },
-  'feedback.update': { roles: ['owner', 'admin', 'member'], description: 'Change the status, assignee and labels of feedback' },
-  'feedback.delete': { roles: ['owner', 'admin'], description: 'Delete feedback' },
-  'projects.read': { roles: ['owner', 'admin', 'member', 'viewer'], description: 'See projects and their widget settings' },
-  'projects.manage': { roles: ['owner', 'admin'], description: 'Create, change and delete projects, their allowed domains, widget and identity secret' },
-  'members.read': { roles: ['owner', 'admin', 'member', 'viewer'], description: 'See the members of the organization and its security policy' },
-  'members.manage': { roles: ['owner', 'admin'], description: 'Invite people, change roles and project access, remove members' },
-  'apikeys.manage': { roles: ['owner', 'admin'], description: 'Create and revoke API keys' },
-  'webhooks.manage': { roles: ['owner', 'admin'], description: 'Manage webhooks' },
-  'audit.read': { roles: ['owner', 'admin'], description: "Read the audit log and the organization's login history" },
-  'security.manage': { roles: ['owner'], description: 'Change the security policy: required MFA, session timeouts' },
-} as const satisfies Record<string, { roles: readonly Role[]; description: string }>;
+  org_read: { roles: ['owner', 'admin', 'member', 'viewer'], apiKey: true, description: 'See the organization' },
+  project_read: { roles: ['owner', 'admin', 'member', 'viewer'], apiKey: true, description: 'See projects, their widget settings and protection' },
+  project_write: { roles: ['owner', 'admin'], apiKey: true, description: 'Create, change and delete projects, their allowed domains, widget, protection and identity secret' },
+  feedback_read: { roles: ['owner', 'admin', 'member', 'viewer'], apiKey: true, description: 'Read feedback, its reporter details, screenshots and notes, and the labels' },
+  feedback_create: { roles: ['owner', 'admin', 'member'], apiKey: true, description: 'Create feedback from a server (REST API)' },
+  feedback_update: { roles: ['owner', 'admin', 'member'], apiKey: true, description: 'Change the status, assignee and labels of feedback, and write notes' },
+  feedback_delete: { roles: ['owner', 'admin'], apiKey: true, description: 'Delete feedback' },
+  labels_write: { roles: ['owner', 'admin', 'member'], apiKey: true, description: 'Create, rename and delete labels' },
+  members_read: { roles: ['owner', 'admin', 'member', 'viewer'], apiKey: true, description: 'See the members of the organization and its security policy' },
+  members_write: { roles: ['owner', 'admin'], apiKey: false, description: 'Invite people, change roles and project access, remove members' },
+  webhooks_read: { roles: ['owner', 'admin'], apiKey: true, description: 'See webhooks and their delivery log' },
+  webhooks_write: { roles: ['owner', 'admin'], apiKey: true, description: 'Create, change and delete webhooks, rotate their secrets, redeliver and send test events' },
+  audit_read: { roles: ['owner', 'admin'], apiKey: true, description: "Read and export the audit log and the organization's login history" },
+  apikeys_write: { roles: ['owner', 'admin'], apiKey: false, description: 'See, create and revoke API keys' },
+  security_write: { roles: ['owner'], apiKey: false, description: 'Change the security policy: required MFA, session timeouts' },
+} as const satisfies Record<string, { roles: readonly Role[]; apiKey: boolean; description: string }>;
 
 export type Permission = keyof typeof PERMISSIONS;
+
+export const PERMISSION_IDS = Object.keys(PERMISSIONS) as Permission[];
+
+/** The scopes an API key may be given: every permission that is not for people at the dashboard only. */
+export const API_SCOPES = PERMISSION_IDS.filter((id) => PERMISSIONS[id].apiKey);
 
 export function isPermission(value: string): value is Permission {
   return Object.hasOwn(PERMISSIONS, value);
@@ -26,6 +38,16 @@ export function isPermission(value: string): value is Permission {
 
 export function hasPermission(role: Role, permission: Permission): boolean {
   return (PERMISSIONS[permission].roles as readonly Role[]).includes(role);
+}
+
+/** Whether an API key may ever carry this permission as a scope. */
+export function isApiScope(permission: Permission): boolean {
+  return PERMISSIONS[permission].apiKey;
+}
+
+/** The permissions a role has, in table order. */
+export function permissionsOf(role: Role): Permission[] {
+  return PERMISSION_IDS.filter((id) => hasPermission(role, id));
 }
 
 export function authorize(role: Role, permission: Permission): void {
@@ -36,7 +58,7 @@ export function authorize(role: Role, permission: Permission): void {
 export function permissionMatrix() {
   return {
     roles: [...ROLES],
-    permissions: Object.entries(PERMISSIONS).map(([id, { roles, description }]) => ({ id, description, roles: [...roles] })),
+    permissions: Object.entries(PERMISSIONS).map(([id, { roles, apiKey, description }]) => ({ id, description, apiKey, roles: [...roles] })),
   };
 }
 

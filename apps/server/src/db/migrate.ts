@@ -3,6 +3,10 @@ import initial from './migrations/0001-initial.js';
 import widget from './migrations/0002-widget.js';
 import accounts from './migrations/0003-accounts.js';
 import frontDoor from './migrations/0004-front-door.js';
+import apiKeys from './migrations/0005-api-keys.js';
+import triage from './migrations/0006-triage.js';
+import eventsWebhooks from './migrations/0007-events-webhooks.js';
+import notifications from './migrations/0008-notifications.js';
 
 // Each migration runs once, in order, in its own transaction.
 const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -10,6 +14,10 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   { version: 2, name: 'widget', sql: widget },
   { version: 3, name: 'accounts', sql: accounts },
   { version: 4, name: 'front-door', sql: frontDoor },
+  { version: 5, name: 'api-keys', sql: apiKeys },
+  { version: 6, name: 'triage', sql: triage },
+  { version: 7, name: 'events-webhooks', sql: eventsWebhooks },
+  { version: 8, name: 'notifications', sql: notifications },
 ];
 
 export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version;

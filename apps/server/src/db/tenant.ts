@@ -36,3 +36,12 @@ export function withUser<T>(pool: pg.Pool, userId: string, fn: (tx: Tx) => Promi
 export function withoutTenant<T>(pool: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return inTransaction(pool, {}, fn);
 }
+
+/**
+ * Moves an open transaction into another organization's scope (only the
+ * event dispatcher does this: it works the events it claimed, organization
+ * by organization, in the one transaction that claimed them).
+ */
+export async function enterTenant(tx: Tx, orgId: string): Promise<void> {
+  await tx.query("SELECT set_config('app.org_id', $1, true)", [orgId]);
+}

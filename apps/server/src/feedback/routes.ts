@@ -49,7 +49,7 @@ export function feedbackRoutes(ctx: Context) {
     typed.get(
       '/api/v1/orgs/:orgId/projects/:projectId/feedback',
       {
-        config: { access: { permission: 'feedback.read' } },
+        config: { access: { permission: 'feedback_read' } },
         schema: {
           params: Type.Object({ orgId: Uuid, projectId: Uuid }),
           querystring: Type.Object(
@@ -70,14 +70,14 @@ export function feedbackRoutes(ctx: Context) {
       },
     );
 
-    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId', { config: { access: { permission: 'feedback.read' } }, schema: { params: FeedbackParams, response: { 200: FeedbackSchema } } }, async (request, reply) => {
+    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId', { config: { access: { permission: 'feedback_read' } }, schema: { params: FeedbackParams, response: { 200: FeedbackSchema } } }, async (request, reply) => {
       const { orgId, feedbackId } = request.params;
       // Personal data: never kept by shared caches or the browser's back-forward cache.
       reply.header('cache-control', 'no-store');
       return getFeedback(ctx.db.app, ctx.keyring, orgId, feedbackId, memberOf(request).projectIds);
     });
 
-    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId/screenshot', { config: { access: { permission: 'feedback.read' } }, schema: { params: FeedbackParams } }, async (request, reply) => {
+    typed.get('/api/v1/orgs/:orgId/feedback/:feedbackId/screenshot', { config: { access: { permission: 'feedback_read' } }, schema: { params: FeedbackParams } }, async (request, reply) => {
       const { orgId, feedbackId } = request.params;
       await assertFeedbackInScope(ctx.db.app, orgId, feedbackId, memberOf(request).projectIds);
       const image = await readScreenshot(ctx.db.app, ctx.keyring, orgId, feedbackId);
@@ -92,7 +92,7 @@ export function feedbackRoutes(ctx: Context) {
 
     typed.patch(
       '/api/v1/orgs/:orgId/feedback/:feedbackId',
-      { config: { access: { permission: 'feedback.update' } }, schema: { params: FeedbackParams, body: Type.Object({ status: Status }, { additionalProperties: false }), response: { 200: FeedbackSchema } } },
+      { config: { access: { permission: 'feedback_update' } }, schema: { params: FeedbackParams, body: Type.Object({ status: Status }, { additionalProperties: false }), response: { 200: FeedbackSchema } } },
       async (request) => {
         const { orgId, feedbackId } = request.params;
         return changeFeedbackStatus(ctx.db.app, ctx.keyring, orgId, feedbackId, memberOf(request).projectIds, request.body.status, actorOf(request), ctx.clock.now());

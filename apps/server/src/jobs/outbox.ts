@@ -6,17 +6,15 @@ import type { Tx } from '../db/tenant.js';
 import type { Keyring } from '../keys/service.js';
 
 // Work that must happen after a transaction commits and survive a crash (an
-// e-mail, later a webhook) is written to the outbox in that transaction.
-// Any instance may claim a due job: FOR UPDATE SKIP LOCKED hands each to one
-// worker, and a claim lapses if its worker dies. NOTIFY (delivered at commit)
-// wakes the workers at once; a slow poll picks up retries.
+// e-mail, an audit of a failed login) is written to the outbox in that
+// transaction. Any instance may claim a due job: FOR UPDATE SKIP LOCKED hands
+// each to one worker, and a claim lapses if its worker dies (see Queues).
 
 export type JobHandler = (payload: unknown) => Promise<void>;
 
-const CHANNEL = 'parley_outbox';
+export const OUTBOX_CHANNEL = 'parley_outbox';
 const BATCH = 10;
 const CLAIM_MS = 5 * 60_000;
-const POLL_MS = 15_000;
 const MAX_ATTEMPTS = 8;
 
 /** Queues a job in the caller's transaction; the payload is sealed (it may hold a reset link). */
@@ -24,7 +22,7 @@ export async function enqueueJob(tx: Tx | pg.Pool, keyring: Keyring, kind: strin
   const id = randomUUID();
   const sealed = keyring.sealSystem(JSON.stringify(payload), { table: 'outbox', column: 'payload_enc', rowId: id });
   await tx.query('INSERT INTO outbox (id, kind, payload_enc, created_at, run_at) VALUES ($1, $2, $3, $4, $4)', [id, kind, sealed, now]);
-  await tx.query('SELECT pg_notify($1, $2)', [CHANNEL, kind]);
+  await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, kind]);
 }
 
 /** Retry after 1, 2, 4 … 64 minutes. */
@@ -32,13 +30,8 @@ export function retryDelayMs(attempts: number): number {
   return 60_000 * 2 ** Math.min(attempts - 1, 6);
 }
 
-export class OutboxWorker {
-  private listener: pg.PoolClient | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-
+/** The outbox queue's work: claims due jobs and runs each with its kind's handler (see Queues). */
+export class Outbox {
   constructor(
     private readonly pool: pg.Pool,
     private readonly keyring: Keyring,
@@ -47,55 +40,12 @@ export class OutboxWorker {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  async start(): Promise<void> {
-    this.listener = await this.pool.connect();
-    this.listener.on('notification', () => this.kick());
-    await this.listener.query(`LISTEN ${CHANNEL}`);
-    this.timer = setInterval(() => this.kick(), POLL_MS);
-    this.timer.unref();
-    this.kick();
-  }
-
-  /** Works the due jobs now (coalesces calls made while a round runs). */
-  kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((error) => this.log.error({ err: error }, 'outbox round failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
-  }
-
-  /** Resolves when no round is running (tests; shutdown). */
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.idle();
-    if (this.listener) {
-      await this.listener.query(`UNLISTEN ${CHANNEL}`).catch(() => {});
-      this.listener.release();
-    }
-  }
-
-  private async drain(): Promise<void> {
-    for (;;) {
-      const jobs = await this.claim();
-      if (jobs.length === 0) return;
-      for (const job of jobs) await this.run(job);
-    }
-  }
+  /** One round: claims a batch of due jobs and runs them; true when there were any. */
+  readonly round = async (): Promise<boolean> => {
+    const jobs = await this.claim();
+    for (const job of jobs) await this.run(job);
+    return jobs.length > 0;
+  };
 
   private async claim() {
     const now = this.clock.now();

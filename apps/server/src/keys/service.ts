@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type pg from 'pg';
 import { withTenant, type Tx } from '../db/tenant.js';
 import { blindIndex, blindIndexKey, fieldKeyVersion, newDataKey, openField, openFieldBytes, sealField, systemKey, unwrapDataKey, wrapDataKey, type DataKey, type FieldContext } from '../security/crypto.js';
@@ -80,6 +81,15 @@ export class Keyring {
   /** Seals a value that belongs to no organization (see systemKey). */
   sealSystem(value: string, where: SystemField): Buffer {
     return sealField(this.systemKey(where.table), value, { orgId: 'system', ...where });
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA-256) of a secret the server only needs to
+   * recognise, such as an API key: a copy of the database without the master
+   * key cannot even test guesses against it.
+   */
+  secretHash(purpose: string, secret: string): Buffer {
+    return createHmac('sha256', this.systemKey(`hash:${purpose}`).key).update(secret, 'utf8').digest();
   }
 
   openSystem(sealed: Buffer, where: SystemField): string {

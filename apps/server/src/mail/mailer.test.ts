@@ -23,8 +23,7 @@ describe('mail through the outbox', () => {
     const mail = await smtp.nextMail('someone@example.test');
     expect(mail).toMatchObject({ from: 'parley@example.test', subject: 'Hello' });
     expect(mail.text.trim()).toBe('Link: https://x.test/reset#token=secret-token');
-    server.app.outbox.kick();
-    await server.app.outbox.idle();
+    await server.app.queues.settle();
     const { rows } = await outboxRows();
     expect(rows[0]).toMatchObject({ attempts: 1, last_error: null });
     expect(rows[0]!.done_at).not.toBeNull();
@@ -37,8 +36,7 @@ describe('mail through the outbox', () => {
     const down = await startTestServer({ SMTP_URL: 'smtp://127.0.0.1:1' });
     try {
       await queueMail(down.ctx.db.app, down.ctx.keyring, { to: 'later@example.test', subject: 'Retry', text: 'x' }, down.clock.now());
-      down.app.outbox.kick();
-      await down.app.outbox.idle();
+      await down.app.queues.settle();
       const { rows } = await down.db.superuser.query<{ attempts: number; done_at: Date | null; failed_at: Date | null; last_error: string | null; run_at: Date }>(
         'SELECT attempts, done_at, failed_at, last_error, run_at FROM outbox',
       );

@@ -34,14 +34,14 @@ export function memberRoutes(ctx: Context) {
 
     typed.get(
       '/api/v1/orgs/:orgId/members',
-      { config: { access: { permission: 'members.read' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(MemberSchema) }) } } },
+      { config: { access: { permission: 'members_read' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(MemberSchema) }) } } },
       async (request) => ({ items: await listMembers(ctx.db.app, request.params.orgId) }),
     );
 
     typed.patch(
       '/api/v1/orgs/:orgId/members/:userId',
       {
-        config: { access: { permission: 'members.manage' } },
+        config: { access: { permission: 'members_write' } },
         schema: {
           params: MemberParams,
           body: Type.Object({ role: Type.Optional(Role), projectIds: Type.Optional(ProjectIds) }, { additionalProperties: false, minProperties: 1 }),
@@ -54,27 +54,27 @@ export function memberRoutes(ctx: Context) {
     const remove = async (request: FastifyRequest, orgId: string, userId: string) =>
       removeMember(ctx.db.app, orgId, { ...managerOf(request), sessionHash: sessionOf(request).hash }, userId, ctx.clock.now());
 
-    typed.delete('/api/v1/orgs/:orgId/members/:userId', { config: { access: { permission: 'members.manage' } }, schema: { params: MemberParams } }, async (request, reply) => {
+    typed.delete('/api/v1/orgs/:orgId/members/:userId', { config: { access: { permission: 'members_write' } }, schema: { params: MemberParams } }, async (request, reply) => {
       await remove(request, request.params.orgId, request.params.userId);
       return reply.code(204).send();
     });
 
     // Leaving needs no management right: every member may leave (the last owner excepted).
-    typed.delete('/api/v1/orgs/:orgId/members/me', { config: { access: { permission: 'members.read' } }, schema: { params: OrgParams } }, async (request, reply) => {
+    typed.delete('/api/v1/orgs/:orgId/members/me', { config: { access: { permission: 'members_read' } }, schema: { params: OrgParams } }, async (request, reply) => {
       await remove(request, request.params.orgId, sessionOf(request).userId);
       return reply.code(204).send();
     });
 
     typed.get(
       '/api/v1/orgs/:orgId/invites',
-      { config: { access: { permission: 'members.manage' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(InviteSchema) }) } } },
+      { config: { access: { permission: 'members_write' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(InviteSchema) }) } } },
       async (request) => ({ items: await listInvites(ctx, request.params.orgId) }),
     );
 
     typed.post(
       '/api/v1/orgs/:orgId/invites',
       {
-        config: { access: { permission: 'members.manage' } },
+        config: { access: { permission: 'members_write' } },
         schema: {
           params: OrgParams,
           body: Type.Object(
@@ -95,7 +95,7 @@ export function memberRoutes(ctx: Context) {
 
     typed.delete(
       '/api/v1/orgs/:orgId/invites/:inviteId',
-      { config: { access: { permission: 'members.manage' } }, schema: { params: Type.Object({ orgId: Uuid, inviteId: Uuid }) } },
+      { config: { access: { permission: 'members_write' } }, schema: { params: Type.Object({ orgId: Uuid, inviteId: Uuid }) } },
       async (request, reply) => {
         await revokeInvite(ctx, request.params.orgId, managerOf(request), request.params.inviteId);
         return reply.code(204).send();

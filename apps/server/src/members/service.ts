@@ -72,7 +72,7 @@ function assertNotLastOwner(target: Target, owners: number): void {
  * live links behind.
  */
 async function revokeInvitesBeyond(tx: Tx, orgId: string, userId: string, role: Role | null, now: Date): Promise<void> {
-  const sendable = role && hasPermission(role, 'members.manage') ? ROLES.filter((r) => outranks(role, r)) : [];
+  const sendable = role && hasPermission(role, 'members_write') ? ROLES.filter((r) => outranks(role, r)) : [];
   await tx.query(
     'UPDATE invites SET revoked_at = $3 WHERE org_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL AND NOT (role = ANY($4::text[]))',
     [orgId, userId, now, sendable],

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { recordAuditEvent, type Actor } from '../audit/service.js';
 import type { Tx } from '../db/tenant.js';
-import { withUser } from '../db/tenant.js';
+import { withTenant, withUser } from '../db/tenant.js';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
 
@@ -34,6 +34,13 @@ export function newOrganizationId(): string {
 export async function findOrganizationIdByName(pool: pg.Pool, name: string): Promise<string | null> {
   const { rows } = await pool.query<{ id: string | null }>('SELECT organization_id_by_name($1) AS id', [name.trim()]);
   return rows[0]?.id ?? null;
+}
+
+/** One organization as the API shows it. */
+export async function getOrganization(pool: pg.Pool, orgId: string): Promise<Organization & { createdAt: Date }> {
+  const { rows } = await withTenant(pool, orgId, (tx) => tx.query<Organization & { createdAt: Date }>('SELECT id, name, created_at AS "createdAt" FROM organizations WHERE id = $1', [orgId]));
+  if (!rows[0]) throw new AppError('not_found');
+  return rows[0];
 }
 
 export async function listMemberships(pool: pg.Pool, userId: string): Promise<Membership[]> {

@@ -77,27 +77,27 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    typed.get('/api/v1/orgs/:orgId/projects', { config: { access: { permission: 'projects.read' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(ProjectSchema) }) } } }, async (request) => {
+    typed.get('/api/v1/orgs/:orgId/projects', { config: { access: { permission: 'project_read' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(ProjectSchema) }) } } }, async (request) => {
       return { items: (await listProjects(ctx.db.app, request.params.orgId, memberOf(request).projectIds)).map(present) };
     });
 
     typed.post(
       '/api/v1/orgs/:orgId/projects',
-      { config: { access: { permission: 'projects.manage' } }, schema: { params: OrgParams, body: Type.Object({ name: Name, domains: Domains }, { additionalProperties: false }), response: { 201: ProjectSchema } } },
+      { config: { access: { permission: 'project_write' } }, schema: { params: OrgParams, body: Type.Object({ name: Name, domains: Domains }, { additionalProperties: false }), response: { 201: ProjectSchema } } },
       async (request, reply) => {
         const project = await createProject(ctx.db.app, request.params.orgId, request.body, actorOf(request), ctx.clock.now());
         return reply.code(201).send(present(project));
       },
     );
 
-    typed.get('/api/v1/orgs/:orgId/projects/:projectId', { config: { access: { permission: 'projects.read' } }, schema: { params: ProjectParams, response: { 200: ProjectSchema } } }, async (request) => {
+    typed.get('/api/v1/orgs/:orgId/projects/:projectId', { config: { access: { permission: 'project_read' } }, schema: { params: ProjectParams, response: { 200: ProjectSchema } } }, async (request) => {
       return present(await getProject(ctx.db.app, request.params.orgId, request.params.projectId, memberOf(request).projectIds));
     });
 
     typed.patch(
       '/api/v1/orgs/:orgId/projects/:projectId',
       {
-        config: { access: { permission: 'projects.manage' } },
+        config: { access: { permission: 'project_write' } },
         schema: {
           params: ProjectParams,
           body: Type.Object(
@@ -118,7 +118,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
     typed.post(
       '/api/v1/orgs/:orgId/projects/:projectId/identity-secret',
       // A new secret is a credential, like an API key: a recent factor is required (SECURITY.md, re-authentication).
-      { config: { access: { permission: 'projects.manage' }, reauth: true }, schema: { params: ProjectParams, response: { 201: Type.Object({ secret: Type.String() }) } } },
+      { config: { access: { permission: 'project_write' }, reauth: true }, schema: { params: ProjectParams, response: { 201: Type.Object({ secret: Type.String() }) } } },
       async (request, reply) => {
         const { orgId, projectId } = request.params;
         const secret = await replaceIdentitySecret(ctx.db.app, ctx.keyring, orgId, projectId, actorOf(request), ctx.clock.now());
@@ -130,13 +130,13 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
 
     const protectionUrl = '/api/v1/orgs/:orgId/projects/:projectId/protection';
 
-    typed.get(protectionUrl, { config: { access: { permission: 'projects.read' } }, schema: { params: ProjectParams, response: { 200: ProtectionSchema } } }, async (request) => {
+    typed.get(protectionUrl, { config: { access: { permission: 'project_read' } }, schema: { params: ProjectParams, response: { 200: ProtectionSchema } } }, async (request) => {
       return getProtection(ctx.db.app, request.params.orgId, request.params.projectId, memberOf(request).projectIds);
     });
 
     typed.put(
       protectionUrl,
-      { config: { access: { permission: 'projects.manage' } }, schema: { params: ProjectParams, body: ProtectionSettingsSchema, response: { 200: ProtectionSchema } } },
+      { config: { access: { permission: 'project_write' } }, schema: { params: ProjectParams, body: ProtectionSettingsSchema, response: { 200: ProtectionSchema } } },
       async (request) => {
         const { orgId, projectId } = request.params;
         const { key, protection } = await updateProtection(ctx.db.app, orgId, projectId, request.body, actorOf(request), ctx.clock.now());
@@ -149,7 +149,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
       `${protectionUrl}/captcha-secret`,
       // A provider secret is a credential: a recent factor is required, as for the identity secret.
       {
-        config: { access: { permission: 'projects.manage' }, reauth: true },
+        config: { access: { permission: 'project_write' }, reauth: true },
         schema: { params: ProjectParams, body: Type.Object({ secret: Text({ minLength: 1, maxLength: 500, pattern: '^[\\x21-\\x7e]+$' }) }, { additionalProperties: false }) },
       },
       async (request, reply) => {
@@ -161,7 +161,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
 
     typed.get(
       `${protectionUrl}/refusals`,
-      { config: { access: { permission: 'projects.read' } }, schema: { params: ProjectParams, response: { 200: RefusalsSchema } } },
+      { config: { access: { permission: 'project_read' } }, schema: { params: ProjectParams, response: { 200: RefusalsSchema } } },
       async (request) => {
         await refusals.flush();
         return refusalSummary(ctx.db.app, request.params.orgId, request.params.projectId, memberOf(request).projectIds, ctx.clock.now());

@@ -6,6 +6,7 @@ import type { Challenge, Challenges } from '../security/challenge.js';
 import { ipRateKey } from '../security/client-ip.js';
 import type { ConnectionGuard } from '../security/connection-guard.js';
 import type { LimitResult, LimitRule, SharedState } from '../security/shared-state.js';
+import { consumeLimit } from '../security/rate-limit.js';
 import { duplicateKey } from '../security/spam.js';
 
 // The checks between the internet and the feedback table, cheapest first, so
@@ -17,16 +18,7 @@ import { duplicateKey } from '../security/spam.js';
 
 const DUPLICATE_WINDOW_MS = 3_600_000;
 
-/** Headers the widget may read on a cross-origin answer (for its "try again in" message). */
-export const RATE_LIMIT_HEADERS = ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
-
 export type Visit = { ip: string; origin: string };
-
-export function setRateLimitHeaders(reply: FastifyReply, result: LimitResult): void {
-  reply.header('ratelimit-limit', String(result.limit));
-  reply.header('ratelimit-remaining', String(Math.max(0, result.remaining)));
-  reply.header('ratelimit-reset', String(Math.max(1, Math.ceil(result.resetSeconds))));
-}
 
 const rules = (project: IngestProject) => {
   const { limits } = project.protection;
@@ -145,19 +137,7 @@ export class FrontDoor {
    * RateLimit-* headers. `isShown`: the limit's headers go on answers that
    * pass too (one limit only, the per-IP one, so the headers mean one thing).
    */
-  private async consume(rule: LimitRule, key: string, code: ErrorCode, what: string, reply: FastifyReply, isShown = false): Promise<LimitResult> {
-    const result = await this.state.consume(rule, key);
-    if (isShown || !result.allowed) setRateLimitHeaders(reply, result);
-    if (!result.allowed) {
-      const seconds = Math.max(1, Math.ceil(result.resetSeconds));
-      throw new AppError(code, `${what}. Please try again in ${describeWait(seconds)}.`, seconds);
-    }
-    return result;
+  private consume(rule: LimitRule, key: string, code: ErrorCode, what: string, reply: FastifyReply, isShown = false): Promise<LimitResult> {
+    return consumeLimit(this.state, rule, key, { code, what }, reply, isShown);
   }
-}
-
-function describeWait(seconds: number): string {
-  if (seconds < 90) return `${seconds} seconds`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} minutes`;
-  return `${Math.round(seconds / 3600)} hours`;
 }

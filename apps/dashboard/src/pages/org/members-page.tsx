@@ -40,7 +40,7 @@ function projectScopeText(projectIds: string[] | null, projects: Project[] | und
 export function MembersPage() {
   const { orgId } = route.useParams();
   const { membership, can } = useOrgAccess(orgId);
-  const canManage = can('members.manage');
+  const canManage = can('members_write');
   return (
     <OrgFrame orgId={orgId} section="members" title="Members" intro="Who works in this organization, in which role.">
       <MembersTable orgId={orgId} canManage={canManage} />

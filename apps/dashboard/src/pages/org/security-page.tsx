@@ -38,7 +38,7 @@ function wholeNumber(text: string, max: number): number | null {
 function PolicyForm({ orgId, policy }: { orgId: string; policy: SecurityPolicy }) {
   const queryClient = useQueryClient();
   const { can } = useOrgAccess(orgId);
-  const canEdit = can('security.manage');
+  const canEdit = can('security_write');
   const { idleMinutesMax, absoluteHoursMax } = policy.limits;
   const [requireMfa, setRequireMfa] = useState(policy.requireMfa);
   const [idle, setIdle] = useState(String(policy.sessionIdleMinutes));

@@ -27,8 +27,8 @@ export function ProtectionPanel({ orgId, project, isVisible, onChangedState }: P
 
 function ProtectionSections({ orgId, project, isVisible, onChangedState }: Props) {
   const { can } = useOrgAccess(orgId);
-  // Only decides what to offer; the server checks projects.manage on every change.
-  const canEdit = can('projects.manage');
+  // Only decides what to offer; the server checks project_write on every change.
+  const canEdit = can('project_write');
   const protection = useQuery(protectionQuery(orgId, project.id));
 
   return (
