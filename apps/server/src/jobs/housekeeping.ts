@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
 import type { Clock } from '../context.js';
+import { IDEMPOTENCY_TTL_MS } from '../http/idempotency.js';
 
 const INTERVAL_MS = 10 * 60_000;
 const DAY_MS = 24 * 3_600_000;
@@ -13,8 +14,9 @@ const REFUSALS_KEEP_MS = 30 * DAY_MS;
  * Deletes what has expired: sessions past their timeouts, reset tokens older
  * than an hour (they expire after 30 minutes), lapsed login blocks, login-log
  * rows older than the retention, finished outbox jobs, used challenges,
- * lapsed rate-limit windows and month-old refusal counts. Every statement is
- * idempotent, so any number of instances may run it.
+ * lapsed rate-limit windows, month-old refusal counts and day-old
+ * Idempotency-Key answers. Every statement is idempotent, so any number of
+ * instances may run it.
  */
 export async function sweepExpired(pool: pg.Pool, now: Date, loginLogDays: number): Promise<Record<string, number>> {
   const statements: Record<string, [string, unknown[]]> = {
@@ -28,6 +30,7 @@ export async function sweepExpired(pool: pg.Pool, now: Date, loginLogDays: numbe
     // rate-limiter-flexible stamps its windows with the real time in milliseconds, not our clock.
     rateLimits: ['DELETE FROM rate_limits WHERE expire < $1', [Date.now()]],
     refusals: ['SELECT * FROM delete_refusals_before($1)', [new Date(now.getTime() - REFUSALS_KEEP_MS)]],
+    idempotencyKeys: ['DELETE FROM idempotency_keys WHERE created_at <= $1', [new Date(now.getTime() - IDEMPOTENCY_TTL_MS)]],
   };
   const deleted: Record<string, number> = {};
   for (const [name, [sql, params]] of Object.entries(statements)) {
