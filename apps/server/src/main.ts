@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import type { FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { API_KEY_IN_TEXT } from './apikeys/token.js';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { systemClock, type Context } from './context.js';
@@ -12,8 +14,25 @@ import { cliCommands, CliError, USAGE } from './cli.js';
 
 const REDACT = ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'];
 
+/**
+ * Fastify's request line, with any API key someone put in a URL masked: it
+ * is refused (api_key_in_url), and must not be kept in the log either.
+ */
+function requestLine(request: FastifyRequest) {
+  return {
+    method: request.method,
+    url: request.url.replace(new RegExp(API_KEY_IN_TEXT.source, 'g'), 'prl_[redacted]'),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 function createLogger(config: Config, toStderr: boolean): Logger {
-  return pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' } }, pino.destination({ fd: toStderr ? 2 : 1, sync: true }));
+  return pino(
+    { level: config.logLevel, redact: { paths: REDACT, censor: '[redacted]' }, serializers: { req: requestLine } },
+    pino.destination({ fd: toStderr ? 2 : 1, sync: true }),
+  );
 }
 
 type Runtime = { ctx: Context; close(): Promise<void> };
