@@ -1,4 +1,4 @@
-import { Type } from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from '@fastify/type-provider-typebox';
 
 // Shapes shared by several domains' routes. Response schemas double as an
 // allowlist: Fastify serialises only the properties named here.
@@ -21,3 +21,6 @@ export const Text = (options: { minLength?: number; maxLength: number; pattern?:
 
 /** Like Text, with at least one character that is not white space. */
 export const NonBlankText = (maxLength: number) => Text({ minLength: 1, maxLength, pattern: '^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$' });
+
+/** The schema, or null. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
