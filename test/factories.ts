@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
+import { createApiKey, type NewApiKey } from '../apps/server/src/apikeys/service.js';
+import { API_SCOPES, hasPermission } from '../apps/server/src/auth/permissions.js';
 import { withTenant } from '../apps/server/src/db/tenant.js';
-import { addMember, newOrganizationId, type Role } from '../apps/server/src/orgs/service.js';
+import { addMember, findMembership, newOrganizationId, type Role } from '../apps/server/src/orgs/service.js';
 import { createProject, updateProject, withDefaults, type Project } from '../apps/server/src/projects/service.js';
 import type { ProtectionSettings } from '../apps/server/src/projects/protection.js';
 import type { WidgetSettings } from '../apps/server/src/projects/widget-settings.js';
@@ -39,6 +41,24 @@ export async function memberAccount(server: TestServer, orgId: string, role: Rol
   });
   return { userId: user.id, email, orgId, cookie: await logIn(server, email) };
 }
+
+/**
+ * An API key created by `account` through the service (as the dashboard
+ * would, minus re-authentication): every scope the account's role allows, no
+ * limits, no expiry, unless `options` say otherwise.
+ */
+export async function apiKey(server: TestServer, account: Account, options: Partial<NewApiKey> = {}): Promise<{ id: string; token: string }> {
+  const { db, keyring, clock } = server.ctx;
+  const member = await findMembership(db.app, account.userId, account.orgId);
+  if (!member) throw new Error(`${account.email} is not a member of ${account.orgId}`);
+  const creator = { ...member, userId: account.userId, actor: { type: 'user' as const, id: account.userId, label: account.email } };
+  const input = { name: `Key ${unique()}`, scopes: API_SCOPES.filter((s) => hasPermission(member.role, s)), projectIds: null, allowedIps: [], expiresAt: null, ...options };
+  const { key, token } = await createApiKey(db.app, keyring, account.orgId, creator, input, clock.now());
+  return { id: key.id, token };
+}
+
+/** The header that sends an API key. */
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 export async function logIn(server: TestServer, email: string, password = PASSWORD): Promise<string> {
   const reply = await server.request('POST', '/api/v1/auth/login', { body: { email, password } });

@@ -4,7 +4,7 @@ import type { AccessEntry } from '../apps/server/src/auth/access.js';
 import type { Permission } from '../apps/server/src/auth/permissions.js';
 import type { Role } from '../apps/server/src/orgs/service.js';
 import { DEFAULT_PROTECTION } from '../apps/server/src/projects/protection.js';
-import { feedbackWithScreenshot, memberAccount, ownerAccount, project, SCREENSHOTS_ON, type Account } from './factories.js';
+import { apiKey, feedbackWithScreenshot, memberAccount, ownerAccount, project, SCREENSHOTS_ON, type Account } from './factories.js';
 import type { Reply, RequestOptions, TestServer } from './server.js';
 
 // Sweeps over the route table: call every route the same wrong way and
@@ -38,6 +38,7 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   'PATCH /api/v1/orgs/:orgId/feedback/:feedbackId': { status: 'archived' },
   'PATCH /api/v1/orgs/:orgId/members/:userId': { role: 'viewer' },
   'POST /api/v1/orgs/:orgId/invites': { email: 'sweep@example.test', role: 'viewer' },
+  'POST /api/v1/orgs/:orgId/api-keys': { name: 'Sweep', scopes: ['feedback_read'] },
   'PUT /api/v1/orgs/:orgId/security': { requireMfa: false, sessionIdleMinutes: 5, sessionAbsoluteHours: 1 },
   'PUT /api/v1/orgs/:orgId/projects/:projectId/protection': { ...DEFAULT_PROTECTION, minSeconds: 9 },
   'PUT /api/v1/orgs/:orgId/projects/:projectId/protection/captcha-secret': { secret: 'sweep-secret' },
@@ -77,6 +78,7 @@ export async function createSweepFixture(server: TestServer): Promise<SweepFixtu
     feedbackId: await feedbackWithScreenshot(server, granted),
     userId: accounts.member.userId,
     inviteId: invite.body.invite.id,
+    keyId: (await apiKey(server, owner, { scopes: ['org_read'] })).id,
     // Not organization objects: any well-formed id does for the sweeps.
     sessionId: randomUUID(),
     passkeyId: 'AAAA',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { apiKeyRoutes } from './apikeys/routes.js';
 import { registerAccessControl } from './auth/access.js';
 import { accountRoutes } from './auth/account-routes.js';
 import { authRoutes } from './auth/routes.js';
@@ -126,6 +127,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   await app.register(accountRoutes(ctx));
   await app.register(mfaRoutes(ctx));
   await app.register(memberRoutes(ctx));
+  await app.register(apiKeyRoutes(ctx));
   await app.register(orgRoutes(ctx));
   await app.register(projectRoutes(ctx, (key) => directory.forget(key), refusals));
   await app.register(feedbackRoutes(ctx));

@@ -7,6 +7,7 @@ import { hashToken, newSecretToken } from '../auth/tokens.js';
 import type { Context } from '../context.js';
 import { withTenant, type Tx } from '../db/tenant.js';
 import { AppError } from '../errors.js';
+import { emitEvent } from '../events/service.js';
 import { queueMail } from '../mail/mailer.js';
 import { mfaMethods, mfaRequiredFor } from '../mfa/methods.js';
 import type { Role } from '../orgs/service.js';
@@ -132,10 +133,14 @@ async function join(tx: Tx, invite: TokenInvite, now: Date, userFor: () => Promi
   if (spent.rowCount !== 1) throw new AppError('token_invalid', 'This invitation link is not valid: it was used, revoked or has expired. Ask for a new one.');
   const user = await userFor();
   // Already a member (another invite won the race): the role stays as it is.
-  await tx.query(
+  const added = await tx.query(
     'INSERT INTO memberships (org_id, user_id, role, project_ids, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
     [invite.org_id, user.id, invite.role, invite.project_ids, now],
   );
+  if (added.rowCount === 1) {
+    const data = { userId: user.id, role: invite.role, projectIds: invite.project_ids };
+    await emitEvent(tx, invite.org_id, { type: 'member.added', projectId: null, subjectId: user.id, data }, now);
+  }
   const actor = { type: 'user' as const, id: user.id, label: user.email };
   await recordAuditEvent(tx, invite.org_id, actor, { action: 'member.joined', target: { type: 'user', id: user.id }, data: { role: invite.role, invite: invite.id } }, now);
   return user;

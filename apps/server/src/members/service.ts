@@ -1,9 +1,11 @@
 import type pg from 'pg';
+import { narrowCreatorKeys } from '../apikeys/service.js';
 import { recordAuditEvent, type Actor } from '../audit/service.js';
 import { hasPermission, outranks } from '../auth/permissions.js';
 import { endUserSessions } from '../auth/sessions.js';
 import { withTenant, type Tx } from '../db/tenant.js';
 import { AppError } from '../errors.js';
+import { emitEvent } from '../events/service.js';
 import { ROLES, type Role } from '../orgs/service.js';
 import type { ProjectScope } from '../projects/service.js';
 
@@ -84,7 +86,9 @@ export type MemberChanges = { role?: Role; projectIds?: ProjectScope };
 /**
  * Changes a member's role or project limits. A role change flags all the
  * user's sessions for a new id (their next request gets one; the old cookie
- * stops working). API keys the user created are narrowed in issue 6.
+ * stops working), and the API keys the user created are narrowed to what
+ * they may now do, in the same transaction: no request with one of them can
+ * see the old rights once the change is committed.
  */
 export async function changeMember(pool: pg.Pool, orgId: string, manager: Manager, userId: string, changes: MemberChanges, now: Date): Promise<MemberView> {
   return withTenant(pool, orgId, async (tx) => {
@@ -105,8 +109,13 @@ export async function changeMember(pool: pg.Pool, orgId: string, manager: Manage
       await revokeInvitesBeyond(tx, orgId, userId, role, now);
       await recordAuditEvent(tx, orgId, manager.actor, { action: 'member.role_changed', target: subject, data: { from: target.role, to: role } }, now);
     }
-    if (JSON.stringify(projectIds) !== JSON.stringify(target.projectIds)) {
+    const projectsChanged = JSON.stringify(projectIds) !== JSON.stringify(target.projectIds);
+    if (projectsChanged) {
       await recordAuditEvent(tx, orgId, manager.actor, { action: 'member.projects_changed', target: subject, data: { from: target.projectIds, to: projectIds } }, now);
+    }
+    if (role !== target.role || projectsChanged) {
+      await narrowCreatorKeys(tx, orgId, userId, { role, projectIds }, manager.actor, now);
+      await emitEvent(tx, orgId, { type: 'member.updated', projectId: null, subjectId: userId, data: { userId, role, projectIds } }, now);
     }
     const { rows } = await tx.query<MemberView>(`${MEMBERS} WHERE m.org_id = $1 AND m.user_id = $2`, [orgId, userId]);
     return rows[0]!;
@@ -115,7 +124,8 @@ export async function changeMember(pool: pg.Pool, orgId: string, manager: Manage
 
 /**
  * Removes a member (or lets one leave): every session of the user ends at
- * once, in every organization, but the session the user leaves with.
+ * once, in every organization, but the session the user leaves with, and
+ * every API key they created in this organization is revoked.
  */
 export async function removeMember(pool: pg.Pool, orgId: string, manager: Manager & { sessionHash: Buffer }, userId: string, now: Date): Promise<void> {
   await withTenant(pool, orgId, async (tx) => {
@@ -125,6 +135,8 @@ export async function removeMember(pool: pg.Pool, orgId: string, manager: Manage
     await tx.query('DELETE FROM memberships WHERE org_id = $1 AND user_id = $2', [orgId, userId]);
     await endUserSessions(tx, userId, manager.sessionHash);
     await revokeInvitesBeyond(tx, orgId, userId, null, now);
+    await narrowCreatorKeys(tx, orgId, userId, null, manager.actor, now);
+    await emitEvent(tx, orgId, { type: 'member.removed', projectId: null, subjectId: userId, data: { userId, role: target.role, projectIds: target.projectIds } }, now);
     await recordAuditEvent(tx, orgId, manager.actor, { action: 'member.removed', target: { type: 'user', id: userId }, data: { role: target.role, left: userId === manager.userId } }, now);
   });
 }
