@@ -88,8 +88,11 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   app.decorate('shared', shared);
   const publicOrigin = ctx.config.publicUrl.origin;
   app.addHook('preHandler', async (request) => {
-    // Browsers never send Authorization on their own, so a Bearer request cannot be forged cross-site.
-    if (request.url.startsWith('/api/v1/') && request.headers.authorization === undefined) assertSameOrigin(request, publicOrigin);
+    // Browsers never send Authorization on their own, so a Bearer request cannot be forged cross-site;
+    // it is judged by its key alone (access.ts). Public routes ignore keys (and some read the cookie),
+    // so there the header must not switch the check off.
+    const judgedByKey = request.headers.authorization !== undefined && request.routeOptions.config.access !== 'public';
+    if (request.url.startsWith('/api/v1/') && !judgedByKey) assertSameOrigin(request, publicOrigin);
   });
   registerAccessControl(app, ctx, shared);
   registerIdempotency(app, ctx);
