@@ -74,6 +74,9 @@ const CODES = {
 
 export type ErrorCode = keyof typeof CODES;
 
+/** Every code, as the OpenAPI document lists them. */
+export const ERROR_CODES = Object.keys(CODES) as ErrorCode[];
+
 export class AppError extends Error {
   readonly status: number;
   readonly title: string;

@@ -1,7 +1,7 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Context } from '../context.js';
-import { DateTime, OneOf, Text, UserSchema, Uuid } from '../http/schemas.js';
+import { DateTime, NoContent, OneOf, Text, UserSchema, Uuid } from '../http/schemas.js';
 import { actorOf, sessionOf } from './access.js';
 import { ATTEMPT_METHODS, ATTEMPT_RESULTS } from './attempts.js';
 import { endOtherSessions, endSession, listSessions } from './account-sessions.js';
@@ -51,16 +51,34 @@ export function accountRoutes(ctx: Context) {
 
     typed.post(
       '/api/v1/me/password',
-      { config: { access: 'session' }, schema: { body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }) } },
+      {
+        config: { access: 'session' },
+        schema: {
+          summary: 'Change your password',
+          description: "Needs the current password. The user's other sessions end.",
+          tags: ['Account'],
+          body: Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false }),
+          response: NoContent,
+        },
+      },
       async (request, reply) => {
         await changePassword(ctx, sessionOf(request), request.body.currentPassword, request.body.newPassword, clientOf(request));
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
 
     typed.post(
       '/api/v1/auth/password/forgot',
-      { config: { access: 'public' }, schema: { body: Type.Object({ email: Text({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }), response: { 202: Type.Object({}) } } },
+      {
+        config: { access: 'public' },
+        schema: {
+          summary: 'Ask for a password-reset link',
+          description: 'Always 202, whether or not the address has an account (no account discovery); a link goes out by e-mail when it does.',
+          tags: ['Authentication'],
+          body: Type.Object({ email: Text({ minLength: 1, maxLength: 254 }) }, { additionalProperties: false }),
+          response: { 202: Type.Object({}) },
+        },
+      },
       async (request, reply) => {
         await requestPasswordReset(ctx, resetRequests, request.body.email, request.clientIp);
         return reply.code(202).send({});
@@ -69,10 +87,19 @@ export function accountRoutes(ctx: Context) {
 
     typed.post(
       '/api/v1/auth/password/reset',
-      { config: { access: 'public' }, schema: { body: Type.Object({ token: Text({ minLength: 1, maxLength: 100 }), password: Password }, { additionalProperties: false }) } },
+      {
+        config: { access: 'public' },
+        schema: {
+          summary: 'Set a new password with a reset link',
+          description: "`token` comes from the reset link's fragment. Every session of the account ends.",
+          tags: ['Authentication'],
+          body: Type.Object({ token: Text({ minLength: 1, maxLength: 100 }), password: Password }, { additionalProperties: false }),
+          response: NoContent,
+        },
+      },
       async (request, reply) => {
         await resetPassword(ctx, request.body.token, request.body.password, clientOf(request));
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
 
@@ -81,6 +108,8 @@ export function accountRoutes(ctx: Context) {
       {
         config: { access: 'session' },
         schema: {
+          summary: 'List your sessions',
+          tags: ['Account'],
           response: {
             200: Type.Object({
               items: Type.Array(
@@ -93,23 +122,40 @@ export function accountRoutes(ctx: Context) {
       async (request) => ({ items: await listSessions(ctx, sessionOf(request)) }),
     );
 
-    typed.delete('/api/v1/me/sessions/:sessionId', { config: { access: 'session' }, schema: { params: Type.Object({ sessionId: Uuid }) } }, async (request, reply) => {
-      const session = sessionOf(request);
-      await endSession(ctx, session, request.params.sessionId, actorOf(request));
-      if (request.params.sessionId === session.publicId) clearSessionCookie(reply);
-      return reply.code(204).send();
-    });
+    typed.delete(
+      '/api/v1/me/sessions/:sessionId',
+      {
+        config: { access: 'session' },
+        schema: { summary: 'End one of your sessions', description: 'Ending the current session logs you out.', tags: ['Account'], params: Type.Object({ sessionId: Uuid }), response: NoContent },
+      },
+      async (request, reply) => {
+        const session = sessionOf(request);
+        await endSession(ctx, session, request.params.sessionId, actorOf(request));
+        if (request.params.sessionId === session.publicId) clearSessionCookie(reply);
+        return reply.code(204).send(null);
+      },
+    );
 
-    typed.delete('/api/v1/me/sessions', { config: { access: 'session' } }, async (request, reply) => {
-      await endOtherSessions(ctx, sessionOf(request), actorOf(request));
-      return reply.code(204).send();
-    });
+    typed.delete(
+      '/api/v1/me/sessions',
+      { config: { access: 'session' }, schema: { summary: 'End all your other sessions', tags: ['Account'], response: NoContent } },
+      async (request, reply) => {
+        await endOtherSessions(ctx, sessionOf(request), actorOf(request));
+        return reply.code(204).send(null);
+      },
+    );
 
     typed.get(
       '/api/v1/me/logins',
       {
         config: { access: 'session' },
-        schema: { querystring: Type.Object({ before: Type.Optional(Cursor) }, { additionalProperties: false }), response: { 200: Type.Object({ items: Type.Array(Type.Object(attemptProperties)), next: Next }) } },
+        schema: {
+          summary: 'List your login history',
+          description: 'Newest first, 50 a page; pass `next` back as `before` for older attempts.',
+          tags: ['Account'],
+          querystring: Type.Object({ before: Type.Optional(Cursor) }, { additionalProperties: false }),
+          response: { 200: Type.Object({ items: Type.Array(Type.Object(attemptProperties)), next: Next }) },
+        },
       },
       async (request) => listOwnLogins(ctx.db.app, sessionOf(request).userId, request.query.before),
     );
@@ -119,6 +165,9 @@ export function accountRoutes(ctx: Context) {
       {
         config: { access: { permission: 'audit_read' } },
         schema: {
+          summary: "List the organization's login history",
+          description: 'Login attempts of members and of addresses that match no account, newest first; pass `next` back as `before` for older ones.',
+          tags: ['Audit log'],
           params: OrgParams,
           querystring: Type.Object({ ...filterProperties, before: Type.Optional(Cursor) }, { additionalProperties: false }),
           response: { 200: Type.Object({ items: Type.Array(Type.Object({ ...attemptProperties, user: Type.Union([UserSchema, Type.Null()]) })), next: Next }) },
@@ -132,7 +181,18 @@ export function accountRoutes(ctx: Context) {
 
     typed.get(
       '/api/v1/orgs/:orgId/logins.csv',
-      { config: { access: { permission: 'audit_read' }, reauth: true }, schema: { params: OrgParams, querystring: Type.Object(filterProperties, { additionalProperties: false }) } },
+      {
+        config: { access: { permission: 'audit_read' }, reauth: true },
+        schema: {
+          summary: "Export the organization's login history as CSV",
+          description: 'The same filters as the list; the export is recorded in the audit log.',
+          tags: ['Audit log'],
+          params: OrgParams,
+          querystring: Type.Object(filterProperties, { additionalProperties: false }),
+          produces: ['text/csv'],
+          response: { 200: Type.String({ description: 'CSV (RFC 4180) with a header line, sent as an attachment.' }) },
+        },
+      },
       async (request, reply) => {
         const { csv, filename } = await exportOrgLogins(ctx, request.params.orgId, request.query, actorOf(request));
         return reply

@@ -58,7 +58,10 @@ export function authorize(role: Role, permission: Permission): void {
 export function permissionMatrix() {
   return {
     roles: [...ROLES],
-    permissions: Object.entries(PERMISSIONS).map(([id, { roles, apiKey, description }]) => ({ id, description, apiKey, roles: [...roles] })),
+    permissions: PERMISSION_IDS.map((id) => {
+      const { roles, apiKey, description } = PERMISSIONS[id];
+      return { id, description, apiKey, roles: [...roles] as Role[] };
+    }),
   };
 }
 

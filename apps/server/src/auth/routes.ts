@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Context } from '../context.js';
-import { OneOf, Text, UserSchema } from '../http/schemas.js';
+import { NoContent, OneOf, Text, UserSchema } from '../http/schemas.js';
 import { mfaMethods } from '../mfa/methods.js';
-import { listMemberships } from '../orgs/service.js';
+import { listMemberships, ROLES } from '../orgs/service.js';
 import { currentSession, sessionOf } from './access.js';
 import { recognizeDevice } from './devices.js';
-import { permissionMatrix } from './permissions.js';
+import { PERMISSION_IDS, permissionMatrix } from './permissions.js';
 import { logIn, type LoginResult } from './service.js';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.js';
 import { deleteSession } from './sessions.js';
@@ -44,28 +44,48 @@ export function authRoutes(ctx: Context) {
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    typed.post('/api/v1/auth/login', { config: { access: 'public' }, schema: { body: Credentials, response: { 200: LoginAnswer } } }, async (request, reply) => {
-      const result = await logIn(ctx, request.body.email, request.body.password, clientOf(request));
-      const answer = await sendLogin(ctx, request, reply, result);
-      await recognizeDevice(ctx, request, reply, result.user);
-      return answer;
-    });
+    typed.post(
+      '/api/v1/auth/login',
+      {
+        config: { access: 'public' },
+        schema: {
+          summary: 'Log in with e-mail and password',
+          description: 'Starts a dashboard session (the `__Host-parley_session` cookie). `stage` says what comes next: `mfa` (send a second factor), `enroll` (set one up first) or `done`.',
+          tags: ['Authentication'],
+          body: Credentials,
+          response: { 200: LoginAnswer },
+        },
+      },
+      async (request, reply) => {
+        const result = await logIn(ctx, request.body.email, request.body.password, clientOf(request));
+        const answer = await sendLogin(ctx, request, reply, result);
+        await recognizeDevice(ctx, request, reply, result.user);
+        return answer;
+      },
+    );
 
-    typed.post('/api/v1/auth/logout', { config: { access: 'any-session' } }, async (request, reply) => {
-      await deleteSession(ctx.db.app, sessionOf(request).hash);
-      clearSessionCookie(reply);
-      return reply.code(204).send();
-    });
+    typed.post(
+      '/api/v1/auth/logout',
+      { config: { access: 'any-session' }, schema: { summary: 'Log out', description: 'Ends this session on the server and clears its cookie.', tags: ['Authentication'], response: NoContent } },
+      async (request, reply) => {
+        await deleteSession(ctx.db.app, sessionOf(request).hash);
+        clearSessionCookie(reply);
+        return reply.code(204).send(null);
+      },
+    );
 
     typed.get(
       '/api/v1/me',
       {
         config: { access: 'any-session' },
         schema: {
+          summary: 'Get the signed-in user',
+          description: 'The user, the organizations they belong to (with their role) and the stage of this session.',
+          tags: ['Account'],
           response: {
             200: Type.Object({
               user: UserSchema,
-              organizations: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), requireMfa: Type.Boolean() })),
+              organizations: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: OneOf(ROLES), requireMfa: Type.Boolean() })),
               session: Type.Object({ stage: OneOf(['mfa', 'enroll', 'done'] as const), methods: Type.Array(OneOf(MFA_METHODS)), factorAt: Type.Union([Type.String(), Type.Null()]) }),
             }),
           },
@@ -81,6 +101,23 @@ export function authRoutes(ctx: Context) {
       },
     );
 
-    typed.get('/api/v1/permissions', { config: { access: 'session' } }, async () => permissionMatrix());
+    typed.get(
+      '/api/v1/permissions',
+      {
+        config: { access: 'session' },
+        schema: {
+          summary: 'List the roles and what each may do',
+          description: 'The permission table (docs/permissions.md). `apiKey` says whether an API key may hold the permission as a scope.',
+          tags: ['Members'],
+          response: {
+            200: Type.Object({
+              roles: Type.Array(OneOf(ROLES)),
+              permissions: Type.Array(Type.Object({ id: OneOf(PERMISSION_IDS), description: Type.String(), apiKey: Type.Boolean(), roles: Type.Array(OneOf(ROLES)) })),
+            }),
+          },
+        },
+      },
+      async () => permissionMatrix(),
+    );
   };
 }

@@ -6,6 +6,9 @@ export const UserSchema = Type.Object({ id: Type.String(), email: Type.String(),
 
 export const Uuid = Type.String({ format: 'uuid' });
 
+/** The response schema of a route that answers 204 (it sends `null`, which Fastify leaves out). */
+export const NoContent = { 204: Type.Null() };
+
 /** Dates leave as ISO 8601 strings; handlers return Date objects. */
 export const DateTime = Type.Unsafe<Date>(Type.String({ format: 'date-time' }));
 

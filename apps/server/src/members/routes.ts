@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf, currentSession, memberOf, sessionOf } from '../auth/access.js';
 import { clientOf, LoginAnswer, sendLogin } from '../auth/routes.js';
 import type { Context } from '../context.js';
-import { DateTime, NonBlankText, OneOf, Text, Uuid } from '../http/schemas.js';
+import { DateTime, NoContent, NonBlankText, OneOf, Text, Uuid } from '../http/schemas.js';
 import { ROLES } from '../orgs/service.js';
 import { acceptInvite, createInvite, listInvites, lookupInvite, revokeInvite } from './invites.js';
 import { changeMember, listMembers, removeMember, type Manager } from './service.js';
@@ -34,7 +34,10 @@ export function memberRoutes(ctx: Context) {
 
     typed.get(
       '/api/v1/orgs/:orgId/members',
-      { config: { access: { permission: 'members_read' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(MemberSchema) }) } } },
+      {
+        config: { access: { permission: 'members_read' } },
+        schema: { summary: 'List members', tags: ['Members'], params: OrgParams, response: { 200: Type.Object({ items: Type.Array(MemberSchema) }) } },
+      },
       async (request) => ({ items: await listMembers(ctx.db.app, request.params.orgId) }),
     );
 
@@ -43,6 +46,9 @@ export function memberRoutes(ctx: Context) {
       {
         config: { access: { permission: 'members_write' } },
         schema: {
+          summary: "Change a member's role or project access",
+          description: '`projectIds: null` opens every project of the organization. Nobody grants a role above their own; the last owner stays an owner.',
+          tags: ['Members'],
           params: MemberParams,
           body: Type.Object({ role: Type.Optional(Role), projectIds: Type.Optional(ProjectIds) }, { additionalProperties: false, minProperties: 1 }),
           response: { 200: MemberSchema },
@@ -54,28 +60,43 @@ export function memberRoutes(ctx: Context) {
     const remove = async (request: FastifyRequest, orgId: string, userId: string) =>
       removeMember(ctx.db.app, orgId, { ...managerOf(request), sessionHash: sessionOf(request).hash }, userId, ctx.clock.now());
 
-    typed.delete('/api/v1/orgs/:orgId/members/:userId', { config: { access: { permission: 'members_write' } }, schema: { params: MemberParams } }, async (request, reply) => {
-      await remove(request, request.params.orgId, request.params.userId);
-      return reply.code(204).send();
-    });
+    typed.delete(
+      '/api/v1/orgs/:orgId/members/:userId',
+      { config: { access: { permission: 'members_write' } }, schema: { summary: 'Remove a member', description: 'Their sessions in this organization end at once.', tags: ['Members'], params: MemberParams, response: NoContent } },
+      async (request, reply) => {
+        await remove(request, request.params.orgId, request.params.userId);
+        return reply.code(204).send(null);
+      },
+    );
 
     // Leaving needs no management right: every member may leave (the last owner excepted).
-    typed.delete('/api/v1/orgs/:orgId/members/me', { config: { access: { permission: 'members_read' } }, schema: { params: OrgParams } }, async (request, reply) => {
-      await remove(request, request.params.orgId, sessionOf(request).userId);
-      return reply.code(204).send();
-    });
+    typed.delete(
+      '/api/v1/orgs/:orgId/members/me',
+      { config: { access: { permission: 'members_read' } }, schema: { summary: 'Leave the organization', description: 'The last owner cannot leave.', tags: ['Members'], params: OrgParams, response: NoContent } },
+      async (request, reply) => {
+        await remove(request, request.params.orgId, sessionOf(request).userId);
+        return reply.code(204).send(null);
+      },
+    );
 
     typed.get(
       '/api/v1/orgs/:orgId/invites',
-      { config: { access: { permission: 'members_write' } }, schema: { params: OrgParams, response: { 200: Type.Object({ items: Type.Array(InviteSchema) }) } } },
+      {
+        config: { access: { permission: 'members_write' } },
+        schema: { summary: 'List pending invitations', tags: ['Invites'], params: OrgParams, response: { 200: Type.Object({ items: Type.Array(InviteSchema) }) } },
+      },
       async (request) => ({ items: await listInvites(ctx, request.params.orgId) }),
     );
 
     typed.post(
       '/api/v1/orgs/:orgId/invites',
       {
-        config: { access: { permission: 'members_write' } },
+        // The link is a credential for the invitee: an Idempotency-Key retry does not see it again.
+        config: { access: { permission: 'members_write' }, secretAnswer: true },
         schema: {
+          summary: 'Invite someone by e-mail',
+          description: 'The answer holds the invitation link (a credential for the invitee), also sent by e-mail.',
+          tags: ['Invites'],
           params: OrgParams,
           body: Type.Object(
             { email: Type.String({ format: 'email', maxLength: 254 }), role: Role, projectIds: Type.Optional(ProjectIds) },
@@ -95,10 +116,13 @@ export function memberRoutes(ctx: Context) {
 
     typed.delete(
       '/api/v1/orgs/:orgId/invites/:inviteId',
-      { config: { access: { permission: 'members_write' } }, schema: { params: Type.Object({ orgId: Uuid, inviteId: Uuid }) } },
+      {
+        config: { access: { permission: 'members_write' } },
+        schema: { summary: 'Revoke an invitation', tags: ['Invites'], params: Type.Object({ orgId: Uuid, inviteId: Uuid }), response: NoContent },
+      },
       async (request, reply) => {
         await revokeInvite(ctx, request.params.orgId, managerOf(request), request.params.inviteId);
-        return reply.code(204).send();
+        return reply.code(204).send(null);
       },
     );
 
@@ -107,6 +131,9 @@ export function memberRoutes(ctx: Context) {
       {
         config: { access: 'public' },
         schema: {
+          summary: 'Look up an invitation',
+          description: "What an invitation link offers; `token` comes from the link's fragment.",
+          tags: ['Invites'],
           body: Type.Object({ token: Token }, { additionalProperties: false }),
           response: { 200: Type.Object({ organization: Type.Object({ name: Type.String() }), email: Type.String(), role: Role, hasAccount: Type.Boolean() }) },
         },
@@ -119,6 +146,9 @@ export function memberRoutes(ctx: Context) {
       {
         config: { access: 'public' },
         schema: {
+          summary: 'Accept an invitation',
+          description: 'A new account gives `name` and `password`; an existing account must be signed in as the invited address. Answers like a login.',
+          tags: ['Invites'],
           body: Type.Object(
             { token: Token, name: Type.Optional(NonBlankText(200)), password: Type.Optional(Text({ minLength: 1, maxLength: 1024 })) },
             { additionalProperties: false },

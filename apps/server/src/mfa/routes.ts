@@ -5,7 +5,7 @@ import { sessionOf } from '../auth/access.js';
 import { clientOf, LoginAnswer } from '../auth/routes.js';
 import { setSessionCookie } from '../auth/session-cookie.js';
 import type { Context } from '../context.js';
-import { DateTime, NonBlankText, OneOf, Text } from '../http/schemas.js';
+import { DateTime, NoContent, NonBlankText, OneOf, Text } from '../http/schemas.js';
 import {
   addPasskey,
   beginPasskeySetup,
@@ -95,6 +95,53 @@ const MfaOverviewSchema = Type.Object({
 
 const PasskeyParams = Type.Object({ passkeyId: CredentialId });
 
+// WebAuthn options as @simplewebauthn/server makes them, for the browser's
+// navigator.credentials calls. Open objects (additionalProperties): the
+// schema also filters answers, and a member it did not name must still reach
+// the browser.
+const open = { additionalProperties: true };
+const UserVerification = OneOf(['required', 'preferred', 'discouraged'] as const);
+const Hints = Type.Array(OneOf(['hybrid', 'security-key', 'client-device'] as const));
+const Extensions = Type.Object({}, open);
+const CredentialDescriptors = Type.Array(Type.Object({ id: Type.String(), type: Type.String(), transports: Type.Optional(Type.Array(Type.String())) }, open));
+const RequestOptions = Type.Object(
+  {
+    challenge: Type.String(),
+    timeout: Type.Optional(Type.Number()),
+    rpId: Type.Optional(Type.String()),
+    allowCredentials: Type.Optional(CredentialDescriptors),
+    userVerification: Type.Optional(UserVerification),
+    hints: Type.Optional(Hints),
+    extensions: Type.Optional(Extensions),
+  },
+  { ...open, description: 'PublicKeyCredentialRequestOptionsJSON (WebAuthn Level 3), for navigator.credentials.get().' },
+);
+const CreationOptions = Type.Object(
+  {
+    rp: Type.Object({ name: Type.String(), id: Type.Optional(Type.String()) }, open),
+    user: Type.Object({ id: Type.String(), name: Type.String(), displayName: Type.String() }, open),
+    challenge: Type.String(),
+    pubKeyCredParams: Type.Array(Type.Object({ alg: Type.Integer(), type: Type.Literal('public-key') }, open)),
+    timeout: Type.Optional(Type.Number()),
+    excludeCredentials: Type.Optional(CredentialDescriptors),
+    authenticatorSelection: Type.Optional(
+      Type.Object(
+        {
+          authenticatorAttachment: Type.Optional(OneOf(['platform', 'cross-platform'] as const)),
+          requireResidentKey: Type.Optional(Type.Boolean()),
+          residentKey: Type.Optional(OneOf(['required', 'preferred', 'discouraged'] as const)),
+          userVerification: Type.Optional(UserVerification),
+        },
+        open,
+      ),
+    ),
+    hints: Type.Optional(Hints),
+    attestation: Type.Optional(OneOf(['none', 'indirect', 'direct', 'enterprise'] as const)),
+    extensions: Type.Optional(Extensions),
+  },
+  { ...open, description: 'PublicKeyCredentialCreationOptionsJSON (WebAuthn Level 3), for navigator.credentials.create().' },
+);
+
 const callerOf = (request: FastifyRequest): Caller => ({ session: sessionOf(request), client: clientOf(request) });
 
 export function mfaRoutes(ctx: Context) {
@@ -121,48 +168,104 @@ export function mfaRoutes(ctx: Context) {
     const step = { config: { access: 'mfa-step' as const } };
     const enroll = { config: { access: 'enroll' as const } };
     const sensitive = { config: { access: 'enroll' as const, reauth: true } };
+    // Answers holding a TOTP secret or recovery codes: an Idempotency-Key retry is told so instead of seeing them again.
+    const withSecret = (route: typeof enroll | typeof sensitive) => ({ config: { ...route.config, secretAnswer: true } });
 
     // The second step of a login.
-    typed.post('/api/v1/auth/mfa/totp', { ...step, schema: { body: CodeBody, response: { 200: LoginAnswer } } }, (request, reply) =>
+    const loginStep = (summary: string) => ({ summary, tags: ['Authentication'], response: { 200: LoginAnswer } });
+    typed.post('/api/v1/auth/mfa/totp', { ...step, schema: { ...loginStep('Finish logging in with an authenticator code'), body: CodeBody } }, (request, reply) =>
       finishLogin(request, reply, { method: 'totp', code: request.body.code }),
     );
-    typed.post('/api/v1/auth/mfa/recovery', { ...step, schema: { body: CodeBody, response: { 200: LoginAnswer } } }, (request, reply) =>
+    typed.post('/api/v1/auth/mfa/recovery', { ...step, schema: { ...loginStep('Finish logging in with a recovery code'), body: CodeBody } }, (request, reply) =>
       finishLogin(request, reply, { method: 'recovery', code: request.body.code }),
     );
-    typed.post('/api/v1/auth/mfa/webauthn/options', step, (request) => passkeyChallenge(ctx, sessionOf(request)));
+    typed.post(
+      '/api/v1/auth/mfa/webauthn/options',
+      { ...step, schema: { summary: 'Start logging in with a passkey', tags: ['Authentication'], response: { 200: RequestOptions } } },
+      (request) => passkeyChallenge(ctx, sessionOf(request)),
+    );
     typed.post(
       '/api/v1/auth/mfa/webauthn',
-      { ...step, schema: { body: Type.Object({ response: AuthenticationResponse }, { additionalProperties: false }), response: { 200: LoginAnswer } } },
+      { ...step, schema: { ...loginStep('Finish logging in with a passkey'), body: Type.Object({ response: AuthenticationResponse }, { additionalProperties: false }) } },
       (request, reply) => finishLogin(request, reply, { method: 'webauthn', response: request.body.response }),
     );
 
     // Re-authentication before a sensitive action.
-    typed.post('/api/v1/auth/reauth', { ...enroll, schema: { body: ReauthBody } }, async (request, reply) => {
-      await reauthenticate(ctx, callerOf(request), proofOf(request.body));
-      return reply.code(204).send();
-    });
-    typed.post('/api/v1/auth/reauth/webauthn/options', enroll, (request) => passkeyChallenge(ctx, sessionOf(request)));
-
-    // The user's own factors.
-    typed.get('/api/v1/me/mfa', { ...enroll, schema: { response: { 200: MfaOverviewSchema } } }, (request) => mfaOverview(ctx.db.app, sessionOf(request).userId));
-
-    typed.post('/api/v1/me/mfa/totp', { ...sensitive, schema: { response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }) } } }, (request) =>
-      beginTotpSetup(ctx, sessionOf(request)),
-    );
-    typed.post('/api/v1/me/mfa/totp/confirm', { ...enroll, schema: { body: CodeBody, response: { 200: NewCodes } } }, async (request, reply) =>
-      sendAdded(reply, await finishTotpSetup(ctx, callerOf(request), request.body.code)),
-    );
-    typed.delete('/api/v1/me/mfa/totp', sensitive, async (request, reply) => {
-      await disableTotp(ctx, callerOf(request));
-      return reply.code(204).send();
-    });
-
-    typed.post('/api/v1/me/mfa/passkeys/options', sensitive, (request) => beginPasskeySetup(ctx, sessionOf(request)));
     typed.post(
-      '/api/v1/me/mfa/passkeys',
+      '/api/v1/auth/reauth',
       {
         ...enroll,
         schema: {
+          summary: 'Confirm it is you before a sensitive action',
+          description: 'One of: the password, an authenticator code, a recovery code or a passkey. For the next 10 minutes, actions marked as needing re-authentication are allowed to this session.',
+          tags: ['Authentication'],
+          body: ReauthBody,
+          response: NoContent,
+        },
+      },
+      async (request, reply) => {
+        await reauthenticate(ctx, callerOf(request), proofOf(request.body));
+        return reply.code(204).send(null);
+      },
+    );
+    typed.post(
+      '/api/v1/auth/reauth/webauthn/options',
+      { ...enroll, schema: { summary: 'Start confirming it is you with a passkey', tags: ['Authentication'], response: { 200: RequestOptions } } },
+      (request) => passkeyChallenge(ctx, sessionOf(request)),
+    );
+
+    // The user's own factors.
+    typed.get(
+      '/api/v1/me/mfa',
+      { ...enroll, schema: { summary: 'List your second factors', tags: ['Account'], response: { 200: MfaOverviewSchema } } },
+      (request) => mfaOverview(ctx.db.app, sessionOf(request).userId),
+    );
+
+    typed.post(
+      '/api/v1/me/mfa/totp',
+      {
+        ...withSecret(sensitive),
+        schema: {
+          summary: 'Start setting up an authenticator app',
+          description: 'A new secret, active once confirmed with a code from the app.',
+          tags: ['Account'],
+          response: { 200: Type.Object({ secret: Type.String(), otpauthUrl: Type.String() }) },
+        },
+      },
+      (request) => beginTotpSetup(ctx, sessionOf(request)),
+    );
+    typed.post(
+      '/api/v1/me/mfa/totp/confirm',
+      {
+        ...withSecret(enroll),
+        schema: {
+          summary: 'Confirm the authenticator app with a code',
+          description: '`recoveryCodes` is set (and shown only this once) when this is the first second factor.',
+          tags: ['Account'],
+          body: CodeBody,
+          response: { 200: NewCodes },
+        },
+      },
+      async (request, reply) => sendAdded(reply, await finishTotpSetup(ctx, callerOf(request), request.body.code)),
+    );
+    typed.delete('/api/v1/me/mfa/totp', { ...sensitive, schema: { summary: 'Remove the authenticator app', tags: ['Account'], response: NoContent } }, async (request, reply) => {
+      await disableTotp(ctx, callerOf(request));
+      return reply.code(204).send(null);
+    });
+
+    typed.post(
+      '/api/v1/me/mfa/passkeys/options',
+      { ...sensitive, schema: { summary: 'Start adding a passkey', tags: ['Account'], response: { 200: CreationOptions } } },
+      (request) => beginPasskeySetup(ctx, sessionOf(request)),
+    );
+    typed.post(
+      '/api/v1/me/mfa/passkeys',
+      {
+        ...withSecret(enroll),
+        schema: {
+          summary: 'Add a passkey',
+          description: '`recoveryCodes` is set (and shown only this once) when this is the first second factor.',
+          tags: ['Account'],
           body: Type.Object({ name: NonBlankText(100), response: RegistrationResponse }, { additionalProperties: false }),
           response: { 201: Type.Object({ passkey: PasskeySchema, recoveryCodes: Type.Union([RecoveryCodes, Type.Null()]) }) },
         },
@@ -172,13 +275,23 @@ export function mfaRoutes(ctx: Context) {
         return reply.code(201).send({ passkey: added.passkey, ...sendAdded(reply, added) });
       },
     );
-    typed.delete('/api/v1/me/mfa/passkeys/:passkeyId', { ...sensitive, schema: { params: PasskeyParams } }, async (request, reply) => {
+    typed.delete('/api/v1/me/mfa/passkeys/:passkeyId', { ...sensitive, schema: { summary: 'Remove a passkey', tags: ['Account'], params: PasskeyParams, response: NoContent } }, async (request, reply) => {
       await removePasskey(ctx, callerOf(request), request.params.passkeyId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     });
 
-    typed.post('/api/v1/me/mfa/recovery-codes', { ...sensitive, schema: { response: { 200: Type.Object({ recoveryCodes: RecoveryCodes }) } } }, async (request) => ({
-      recoveryCodes: await regenerateRecoveryCodes(ctx, callerOf(request)),
-    }));
+    typed.post(
+      '/api/v1/me/mfa/recovery-codes',
+      {
+        ...withSecret(sensitive),
+        schema: {
+          summary: 'Replace your recovery codes',
+          description: 'Ten new codes, shown only in this answer; the old ones stop working and your other sessions end.',
+          tags: ['Account'],
+          response: { 200: Type.Object({ recoveryCodes: RecoveryCodes }) },
+        },
+      },
+      async (request) => ({ recoveryCodes: await regenerateRecoveryCodes(ctx, callerOf(request)) }),
+    );
   };
 }

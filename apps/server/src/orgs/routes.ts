@@ -56,7 +56,16 @@ export function orgRoutes(ctx: Context) {
 
     typed.get(
       '/api/v1/orgs/:orgId/security',
-      { config: { access: { permission: 'members_read' } }, schema: { params: OrgParams, response: { 200: PolicyAnswer } } },
+      {
+        config: { access: { permission: 'members_read' } },
+        schema: {
+          summary: "Get the organization's security policy",
+          description: "Whether members need MFA, and session timeouts as enforced (capped by the installation's limits, which `limits` names).",
+          tags: ['Organizations'],
+          params: OrgParams,
+          response: { 200: PolicyAnswer },
+        },
+      },
       async (request) => getSecurityPolicy(ctx, request.params.orgId),
     );
 
@@ -64,7 +73,14 @@ export function orgRoutes(ctx: Context) {
       '/api/v1/orgs/:orgId/security',
       {
         config: { access: { permission: 'security_write' }, reauth: true },
-        schema: { params: OrgParams, body: Type.Object(Policy, { additionalProperties: false }), response: { 200: PolicyAnswer } },
+        schema: {
+          summary: "Change the organization's security policy",
+          description: "Members' sessions follow the new timeouts at once; a member without a second factor must set one up when MFA becomes required.",
+          tags: ['Organizations'],
+          params: OrgParams,
+          body: Type.Object(Policy, { additionalProperties: false }),
+          response: { 200: PolicyAnswer },
+        },
       },
       async (request) => setSecurityPolicy(ctx, request.params.orgId, sessionOf(request).userId, request.body, actorOf(request)),
     );

@@ -22,16 +22,34 @@ export function setupRoutes(ctx: Context) {
   return async (app: FastifyInstance) => {
     const typed = app.withTypeProvider<TypeBoxTypeProvider>();
 
-    typed.get('/api/v1/setup', { config: { access: 'public' }, schema: { response: { 200: Type.Object({ required: Type.Boolean() }) } } }, async () => ({
-      required: await isSetupRequired(ctx.db.app),
-    }));
+    typed.get(
+      '/api/v1/setup',
+      {
+        config: { access: 'public' },
+        schema: { summary: 'Tell whether the installation still needs its first owner', tags: ['Setup'], response: { 200: Type.Object({ required: Type.Boolean() }) } },
+      },
+      async () => ({ required: await isSetupRequired(ctx.db.app) }),
+    );
 
-    typed.post('/api/v1/setup', { config: { access: 'public' }, schema: { body: SetupBody, response: { 201: Type.Object({ user: UserSchema }) } } }, async (request, reply) => {
-      const now = ctx.clock.now();
-      const { user } = await completeSetup(ctx.db.app, ctx.keyring, request.body, now, request.clientIp);
-      const { token } = await startSession(ctx, user, clientOf(request));
-      setSessionCookie(reply, token);
-      return reply.code(201).send({ user });
-    });
+    typed.post(
+      '/api/v1/setup',
+      {
+        config: { access: 'public' },
+        schema: {
+          summary: 'Create the first owner and organization',
+          description: 'Needs the one-time setup token that `parley serve` prints on its first start (or `parley users create`). Answers with a signed-in session.',
+          tags: ['Setup'],
+          body: SetupBody,
+          response: { 201: Type.Object({ user: UserSchema }) },
+        },
+      },
+      async (request, reply) => {
+        const now = ctx.clock.now();
+        const { user } = await completeSetup(ctx.db.app, ctx.keyring, request.body, now, request.clientIp);
+        const { token } = await startSession(ctx, user, clientOf(request));
+        setSessionCookie(reply, token);
+        return reply.code(201).send({ user });
+      },
+    );
   };
 }
