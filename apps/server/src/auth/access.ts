@@ -138,9 +138,15 @@ function hasKeyInQuery(url: string): boolean {
   return [...new URLSearchParams(url.slice(query + 1)).entries()].some(([name, value]) => KEY_PARAMETERS.has(name.toLowerCase()) && value.startsWith('prl_'));
 }
 
-/** RFC 6750 §3: a refused Bearer credential names the scheme and the error. */
+/**
+ * RFC 6750 §3: a refused Bearer credential names the scheme and the error.
+ * error_description allows printable ASCII but the double quote and the
+ * backslash (§3), and Node refuses to send a header with other characters
+ * (the whole answer would be lost).
+ */
 function refuseToken(reply: FastifyReply, code: 'api_key_invalid' | 'api_key_revoked' | 'api_key_expired', detail: string): AppError {
-  reply.header('www-authenticate', `Bearer realm="parley", error="invalid_token", error_description="${detail.replace(/"/g, "'")}"`);
+  const description = detail.replaceAll('…', '...').replaceAll('"', "'").replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
+  reply.header('www-authenticate', `Bearer realm="parley", error="invalid_token", error_description="${description}"`);
   return new AppError(code, detail);
 }
 
