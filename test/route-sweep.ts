@@ -124,8 +124,14 @@ export const WATCHED: Record<string, string> = {
   // Likewise the last use of an API key.
   api_keys: '(SELECT id, org_id, name, scopes, project_ids, allowed_ips, expires_at, created_by, revoked_at, revoked_reason, version FROM api_keys)',
 };
-/** The watched tables as comparable lines; `except` leaves some out (a key's own request log, say). */
+/**
+ * The watched tables as comparable lines; `except` leaves some out (a key's
+ * own request log, say). Background work (events, mail) is settled first, so
+ * a job that finishes meanwhile is not taken for a change; a row a refused
+ * request queued still shows.
+ */
 export async function snapshot(server: TestServer, except: string[] = []): Promise<string[]> {
+  await server.jobsDone();
   return Promise.all(
     Object.entries(WATCHED)
       .filter(([name]) => !except.includes(name))

@@ -3,7 +3,8 @@ import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { startTestServer, type TestServer } from './server.js';
 
-export type ReceivedMail = { from: string; to: string[]; subject: string; text: string };
+/** `html` is false for a plain-text mail (no HTML part). */
+export type ReceivedMail = { from: string; to: string[]; subject: string; text: string; html: string | false };
 
 export type TestSmtp = {
   /** For startTestServer's env: `{ SMTP_URL: smtp.url }`. */
@@ -31,6 +32,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
           to: session.envelope.rcptTo.map((r) => r.address),
           subject: parsed.subject ?? '',
           text: parsed.text ?? '',
+          html: parsed.html ?? false,
         });
         for (const wake of waiters.splice(0)) wake();
         callback();

@@ -13,6 +13,10 @@ import { ProjectDirectory } from './feedback/ingest.js';
 import { hydrateCreatedFeedback } from './feedback/events.js';
 import { feedbackRoutes } from './feedback/routes.js';
 import { EventDispatcher, EVENTS_CHANNEL } from './events/dispatcher.js';
+import { auditRoutes } from './audit/routes.js';
+import { DailyDigest, DIGEST_CHANNEL } from './notifications/digest.js';
+import { instantNotifications } from './notifications/instant.js';
+import { notificationRoutes } from './notifications/routes.js';
 import { FeedbackWriter } from './feedback/writer.js';
 import { healthRoutes } from './health/routes.js';
 import { startHousekeeping } from './jobs/housekeeping.js';
@@ -104,10 +108,11 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   const frontDoor = new FrontDoor(shared, challenges, new CaptchaVerifier(ctx.config.captcha, app.log), connections);
   const refusals = new RefusalCounter(ctx.db.app, ctx.clock, app.log);
   const outbox = new Outbox(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log), [LOGIN_FAILURE_JOB]: loginFailureJob(ctx) }, app.log);
-  const events = new EventDispatcher(ctx.db.app, ctx.clock, { 'feedback.created': hydrateCreatedFeedback }, []);
+  const events = new EventDispatcher(ctx.db.app, ctx.clock, { 'feedback.created': hydrateCreatedFeedback }, [instantNotifications(ctx)]);
   const queues = new Queues(ctx.db.app, app.log);
   queues.add(OUTBOX_CHANNEL, outbox.round);
   queues.add(EVENTS_CHANNEL, events.round);
+  queues.add(DIGEST_CHANNEL, new DailyDigest(ctx).round);
   app.decorate('queues', queues);
   let stopHousekeeping = () => {};
   app.addHook('onReady', async () => {
@@ -134,6 +139,8 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   await app.register(orgRoutes(ctx));
   await app.register(projectRoutes(ctx, (key) => directory.forget(key), refusals));
   await app.register(feedbackRoutes(ctx));
+  await app.register(auditRoutes(ctx));
+  await app.register(notificationRoutes(ctx));
   await app.register(widgetRoutes(ctx, directory, writer, frontDoor, refusals));
   await app.register(dashboardRoutes);
   return app;

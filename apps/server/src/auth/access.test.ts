@@ -28,6 +28,7 @@ const PUBLIC_API = [
 const REAUTH = [
   'PUT /api/v1/orgs/:orgId/security',
   'GET /api/v1/orgs/:orgId/logins.csv',
+  'GET /api/v1/orgs/:orgId/audit/export',
   'POST /api/v1/orgs/:orgId/projects/:projectId/identity-secret',
   'PUT /api/v1/orgs/:orgId/projects/:projectId/protection/captcha-secret',
   'POST /api/v1/orgs/:orgId/api-keys',
