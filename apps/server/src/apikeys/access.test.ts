@@ -377,3 +377,120 @@ describe('per-key rate limit', () => {
     expect(rows[0].n).toBe(3);
   });
 });
+
+// Idempotency-Key and If-Match are the same for every route (http/idempotency.ts,
+// http/etag.ts): tested once here, on a route each, with an API key.
+describe('Idempotency-Key on POST', () => {
+  const projects = () => `/api/v1/orgs/${fixture.owner.orgId}/projects`;
+  const post = (token: string, idempotencyKey: string, body: unknown) => server.rawRequest('POST', projects(), { headers: { ...bearer(token), 'idempotency-key': idempotencyKey }, body });
+  const named = async (name: string) => (await server.db.superuser.query('SELECT count(*)::int AS n FROM projects WHERE name = $1', [name])).rows[0].n;
+
+  it('replays the first answer to a retry, refusals included, creating once; another caller has keys of its own', async () => {
+    const { token } = await apiKey(server, fixture.owner);
+    const first = await post(token, 'create-shop', { name: 'Idempotent shop', domains: ['example.org'] });
+    expect(first.status).toBe(201);
+    const retry = await post(token, 'create-shop', { name: 'Idempotent shop', domains: ['example.org'] });
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers.get('etag')).toBe(first.headers.get('etag'));
+    expect(await named('Idempotent shop')).toBe(1);
+
+    const refused = await post(token, 'bad-domain', { name: 'Refused', domains: ['*'] });
+    expect(refused.status).toBe(400);
+    const again = await post(token, 'bad-domain', { name: 'Refused', domains: ['*'] });
+    expect([again.status, again.headers.get('idempotent-replayed'), again.body]).toEqual([400, 'true', refused.body]);
+
+    const other = await apiKey(server, fixture.owner);
+    expect((await post(other.token, 'create-shop', { name: 'Idempotent shop', domains: ['example.org'] })).status).toBe(201);
+    expect(await named('Idempotent shop')).toBe(2);
+  });
+
+  it('refuses the same key with another request (422 idempotency_key_reused) and a malformed key (400), changing nothing', async () => {
+    const { token } = await apiKey(server, fixture.owner);
+    expect((await post(token, 'once', { name: 'Once', domains: ['example.org'] })).status).toBe(201);
+    const before = await snapshot(server, ['audit_events']);
+    const reused = await post(token, 'once', { name: 'Twice', domains: ['example.org'] });
+    expect(reused.status).toBe(422);
+    expect(reused.body).toMatchObject({ code: 'idempotency_key_reused', detail: 'This Idempotency-Key was already used for a different request. Use a new key for each new request.' });
+    for (const bad of ['has space', 'x'.repeat(256), 'naïve']) {
+      const reply = await post(token, bad, { name: 'Bad key', domains: ['example.org'] });
+      expect([reply.status, reply.body.code], bad).toEqual([400, 'idempotency_key_invalid']);
+    }
+    expect(await snapshot(server, ['audit_events'])).toEqual(before);
+  });
+
+  it('answers 409 idempotency_key_in_use while the first request runs, and lets an abandoned one be retried after a minute', async () => {
+    const { id, token } = await apiKey(server, fixture.owner);
+    // What an instance that died mid-request leaves behind: a claim without an answer.
+    await server.db.superuser.query('INSERT INTO idempotency_keys (principal, key, request_hash, created_at) VALUES ($1, $2, $3, $4)', [`api_key:${id}`, 'running', Buffer.alloc(32), server.clock.now()]);
+    const before = await snapshot(server, ['audit_events']);
+    const busy = await post(token, 'running', { name: 'Running', domains: ['example.org'] });
+    expect([busy.status, busy.body.code, busy.headers.get('retry-after')]).toEqual([409, 'idempotency_key_in_use', '1']);
+    expect(await snapshot(server, ['audit_events'])).toEqual(before);
+    server.clock.advance(61_000);
+    expect((await post(token, 'running', { name: 'Running', domains: ['example.org'] })).status).toBe(201);
+  });
+
+  it('never replays an answer that held a secret: the retry of a key creation gets 409 idempotency_replay_unavailable, and no second key', async () => {
+    const cookie = await freshCookie();
+    const create = () => server.request('POST', `/api/v1/orgs/${fixture.owner.orgId}/api-keys`, { cookie, body: { name: 'Once only', scopes: ['org_read'] }, headers: { 'idempotency-key': 'new-key' } });
+    const first = await create();
+    expect(first.status).toBe(201);
+    const retry = await create();
+    expect(retry.status).toBe(409);
+    expect(retry.body).toMatchObject({ code: 'idempotency_replay_unavailable', detail: 'A request with this Idempotency-Key already succeeded; its answer held a secret that is shown only once.' });
+    expect(retry.text).not.toContain(first.body.token);
+    const { rows } = await server.db.superuser.query("SELECT count(*)::int AS n FROM api_keys WHERE name = 'Once only'");
+    expect(rows[0].n).toBe(1);
+  });
+});
+
+describe('ETag and If-Match', () => {
+  it('a change with the ETag just read succeeds and moves it on; a stale or malformed one is 412 precondition_failed and changes nothing', async () => {
+    const { token } = await apiKey(server, fixture.owner);
+    const url = `/api/v1/orgs/${fixture.owner.orgId}/projects/${fixture.ids.projectId}`;
+    const patch = (ifMatch: string | undefined, name: string) => server.rawRequest('PATCH', url, { headers: { ...bearer(token), ...(ifMatch === undefined ? {} : { 'if-match': ifMatch }) }, body: { name } });
+    const read = await server.rawRequest('GET', url, { headers: bearer(token) });
+    const etag = read.headers.get('etag')!;
+    expect(etag).toBe(`"${read.body.version}"`);
+
+    const changed = await patch(etag, 'Renamed once');
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).toBe(`"${read.body.version + 1}"`);
+    expect(changed.body.version).toBe(read.body.version + 1);
+
+    const before = await snapshot(server, ['audit_events']);
+    const stale = await patch(etag, 'Lost update');
+    expect(stale.status).toBe(412);
+    expect(stale.body).toMatchObject({ code: 'precondition_failed', detail: `Someone changed this since you read it (you read version ${read.body.version}, it is now ${read.body.version + 1}). Load it again, then make your change.` });
+    for (const malformed of ['3', '"x"', '"1", "2"']) {
+      const reply = await patch(malformed, 'Malformed');
+      expect([reply.status, reply.body.code], malformed).toEqual([412, 'precondition_failed']);
+    }
+    expect(await snapshot(server, ['audit_events'])).toEqual(before);
+
+    expect((await patch('*', 'Any version')).status).toBe(200);
+    expect((await patch(undefined, 'No precondition')).status).toBe(200);
+  });
+
+  it('of several changes sent at once with the same ETag, exactly one wins', async () => {
+    const { token } = await apiKey(server, fixture.owner);
+    const url = `/api/v1/orgs/${fixture.owner.orgId}/projects/${fixture.ids.projectId}`;
+    const etag = (await server.rawRequest('GET', url, { headers: bearer(token) })).headers.get('etag')!;
+    const replies = await Promise.all([1, 2, 3, 4].map((n) => server.rawRequest('PATCH', url, { headers: { ...bearer(token), 'if-match': etag }, body: { name: `Racer ${n}` } })));
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 412, 412, 412]);
+  });
+});
+
+describe('Idempotency-Key lifetime', () => {
+  it('is kept 24 hours: after that the same key starts a new request', async () => {
+    const { token } = await apiKey(server, fixture.owner);
+    const post = (name: string) => server.rawRequest('POST', `/api/v1/orgs/${fixture.owner.orgId}/projects`, { headers: { ...bearer(token), 'idempotency-key': 'daily' }, body: { name, domains: ['example.org'] } });
+    expect((await post('Day one')).status).toBe(201);
+    server.clock.advance(24 * 3_600_000 - 1000);
+    expect((await post('Day two')).status).toBe(422);
+    server.clock.advance(1000);
+    expect((await post('Day two')).status).toBe(201);
+  });
+});
