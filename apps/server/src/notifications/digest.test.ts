@@ -6,7 +6,6 @@ import type { Project } from '../projects/service.js';
 import { digestTimeToday } from './digest.js';
 
 // The fake clock starts on 2026-06-01 at 12:00 UTC; the digest goes out at 09:00.
-const HOUR = 3_600_000;
 
 let server: TestServer;
 let smtp: TestSmtp;
