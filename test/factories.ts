@@ -70,7 +70,7 @@ export async function project(server: TestServer, orgId: string, domains = ['exa
   const { db, clock } = server.ctx;
   const created = await createProject(db.app, orgId, { name: `Project ${unique()}`, domains }, { type: 'system' }, clock.now());
   if (Object.keys(settings).length === 0) return created;
-  return updateProject(db.app, orgId, created.id, { settings: withDefaults(settings) }, { type: 'system' }, clock.now());
+  return updateProject(db.app, { orgId, projectId: created.id, scope: null }, { settings: withDefaults(settings) }, undefined, { type: 'system' }, clock.now());
 }
 
 /** Settings asking for a feedback type and two custom fields, for tests that send them. */

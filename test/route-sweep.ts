@@ -36,6 +36,10 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   'POST /api/v1/orgs/:orgId/projects': { name: 'Sweep', domains: ['example.com'] },
   'PATCH /api/v1/orgs/:orgId/projects/:projectId': { name: 'Renamed by a sweep' },
   'PATCH /api/v1/orgs/:orgId/feedback/:feedbackId': { status: 'archived' },
+  'POST /api/v1/orgs/:orgId/projects/:projectId/feedback': { message: 'Sent by a sweep' },
+  'POST /api/v1/orgs/:orgId/feedback/:feedbackId/notes': { body: 'Written by a sweep' },
+  'POST /api/v1/orgs/:orgId/labels': { name: 'Sweep', color: '#123456' },
+  'PATCH /api/v1/orgs/:orgId/labels/:labelId': { name: 'Renamed by a sweep' },
   'PATCH /api/v1/orgs/:orgId/members/:userId': { role: 'viewer' },
   'POST /api/v1/orgs/:orgId/invites': { email: 'sweep@example.test', role: 'viewer' },
   'POST /api/v1/orgs/:orgId/api-keys': { name: 'Sweep', scopes: ['feedback_read'] },
@@ -72,10 +76,14 @@ export async function createSweepFixture(server: TestServer): Promise<SweepFixtu
   };
   const limited = await memberAccount(server, owner.orgId, 'member', [granted.id]);
   const invite = await server.request('POST', `/api/v1/orgs/${owner.orgId}/invites`, { cookie: owner.cookie, body: { email: 'pending@example.test', role: 'member' } });
+  const feedbackId = await feedbackWithScreenshot(server, granted);
+  const label = await server.request('POST', `/api/v1/orgs/${owner.orgId}/labels`, { cookie: owner.cookie, body: { name: 'Fixture', color: '#abcdef' } });
   const ids: Record<string, string> = {
     orgId: owner.orgId,
     projectId: granted.id,
-    feedbackId: await feedbackWithScreenshot(server, granted),
+    feedbackId,
+    noteId: await noteOn(server, owner, feedbackId),
+    labelId: label.body.id,
     userId: accounts.member.userId,
     inviteId: invite.body.invite.id,
     keyId: (await apiKey(server, owner, { scopes: ['org_read'] })).id,
@@ -83,8 +91,14 @@ export async function createSweepFixture(server: TestServer): Promise<SweepFixtu
     sessionId: randomUUID(),
     passkeyId: 'AAAA',
   };
-  const hiddenIds = { ...ids, projectId: hidden.id, feedbackId: await feedbackWithScreenshot(server, hidden) };
+  const hiddenFeedbackId = await feedbackWithScreenshot(server, hidden);
+  const hiddenIds = { ...ids, projectId: hidden.id, feedbackId: hiddenFeedbackId, noteId: await noteOn(server, owner, hiddenFeedbackId) };
   return { owner, stranger, accounts, limited, ids, hiddenIds };
+}
+
+async function noteOn(server: TestServer, author: Account, feedbackId: string): Promise<string> {
+  const note = await server.request('POST', `/api/v1/orgs/${author.orgId}/feedback/${feedbackId}/notes`, { cookie: author.cookie, body: { body: 'A fixture note' } });
+  return note.body.id;
 }
 
 export const routeKey = (route: AccessEntry) => `${route.method} ${route.url}`;

@@ -19,6 +19,7 @@ import { instantNotifications } from './notifications/instant.js';
 import { notificationRoutes } from './notifications/routes.js';
 import { FeedbackWriter } from './feedback/writer.js';
 import { healthRoutes } from './health/routes.js';
+import { labelRoutes } from './labels/routes.js';
 import { startHousekeeping } from './jobs/housekeeping.js';
 import { Outbox, OUTBOX_CHANNEL } from './jobs/outbox.js';
 import { Queues } from './jobs/queue.js';
@@ -138,7 +139,8 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   await app.register(apiKeyRoutes(ctx));
   await app.register(orgRoutes(ctx));
   await app.register(projectRoutes(ctx, (key) => directory.forget(key), refusals));
-  await app.register(feedbackRoutes(ctx));
+  await app.register(feedbackRoutes(ctx, { directory, writer, frontDoor }));
+  await app.register(labelRoutes(ctx));
   await app.register(auditRoutes(ctx));
   await app.register(notificationRoutes(ctx));
   await app.register(widgetRoutes(ctx, directory, writer, frontDoor, refusals));

@@ -30,6 +30,7 @@ const REAUTH = [
   'GET /api/v1/orgs/:orgId/logins.csv',
   'GET /api/v1/orgs/:orgId/audit/export',
   'POST /api/v1/orgs/:orgId/projects/:projectId/identity-secret',
+  'DELETE /api/v1/orgs/:orgId/projects/:projectId',
   'PUT /api/v1/orgs/:orgId/projects/:projectId/protection/captcha-secret',
   'POST /api/v1/orgs/:orgId/api-keys',
   'POST /api/v1/me/mfa/totp',
@@ -90,7 +91,7 @@ describe('sweeps over every organization route', () => {
   });
 
   it("a member of another organization gets 404 for this organization's objects under their own organization's id", async () => {
-    const objectRoutes = orgRoutes(server).filter((r) => /:(projectId|feedbackId|userId|inviteId|keyId)/.test(r.url));
+    const objectRoutes = orgRoutes(server).filter((r) => /:(projectId|feedbackId|userId|inviteId|keyId|labelId|noteId)/.test(r.url));
     expect(objectRoutes.length).toBeGreaterThan(5);
     await sweep(
       server,

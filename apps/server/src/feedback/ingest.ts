@@ -119,6 +119,11 @@ export type SubmissionContext = {
    * earlier feedback's id instead (a duplicate).
    */
   admit?: (id: string) => Promise<string | null>;
+  /**
+   * Sent by the site's own server with an API key: the identity it names is
+   * taken as verified (the key vouches for it, as a signature would).
+   */
+  isFromServer?: boolean;
 };
 
 const invalid = (detail: string) => new AppError('validation_failed', detail);
@@ -166,9 +171,14 @@ function checkCustomFields(custom: Record<string, string>, settings: WidgetSetti
  * project's identity secret, so one visitor cannot pose as another: either
  * for good (`signature`) or, for signed submissions, for at most 10 minutes
  * (`token`). A wrong signature or token is always refused; a missing one only
- * when the project requires it. Returns whether the identity is verified.
+ * when the project requires it. The site's server, sending with an API key,
+ * needs neither. Returns whether the identity is verified.
  */
-function verifyIdentity(identity: Submission['identity'], project: IngestProject, now: Date): boolean {
+function verifyIdentity(identity: Submission['identity'], project: IngestProject, now: Date, isFromServer: boolean): boolean {
+  if (isFromServer) {
+    if (!identity && project.settings.identity.required) throw new AppError('identity_invalid', 'This project only accepts feedback from signed-in visitors: send an identity.');
+    return identity !== undefined;
+  }
   if (project.protection.signedSubmissions || identity?.token !== undefined) {
     verifySubmissionToken(identity?.token, project.identitySecret, project.key, identity?.id, now);
   }
@@ -227,7 +237,7 @@ export async function ingestFeedback(
   const { settings, orgId } = project;
   checkAgainstSettings(submission, settings);
   const pageUrl = keptPageUrl(submission.pageUrl, settings.context.keepQuery);
-  const verified = verifyIdentity(submission.identity, project, context.now);
+  const verified = verifyIdentity(submission.identity, project, context.now, context.isFromServer === true);
   if (submission.screenshotId !== undefined) {
     const earlier = await claimScreenshot(deps.pool, project, submission.screenshotId, context.idempotencyKey);
     if (earlier) return earlier;

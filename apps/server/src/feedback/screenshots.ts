@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { recordAuditEvent, type Actor } from '../audit/service.js';
 import { withTenant } from '../db/tenant.js';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
+import { inProjectScope } from '../projects/service.js';
 import { reencodeScreenshot } from '../security/images.js';
 import type { IngestProject } from './ingest.js';
+import type { FeedbackTarget } from './store.js';
 
 // An uploaded screenshot not attached to a feedback within this time is deleted.
 const UNCLAIMED_MS = 60 * 60 * 1000;
@@ -30,15 +33,23 @@ export async function storeScreenshot(pool: pg.Pool, keyring: Keyring, project: 
   });
 }
 
-/** The screenshot sent with a feedback, or 404. */
-export async function readScreenshot(pool: pg.Pool, keyring: Keyring, orgId: string, feedbackId: string): Promise<{ data: Buffer; contentType: string }> {
+/**
+ * The screenshot sent with a feedback, or 404 (also for feedback outside the
+ * caller's projects). A screenshot may show anything on the reporter's
+ * screen, so each read is recorded (feedback.screenshot_viewed) in the same
+ * transaction.
+ */
+export async function readScreenshot(pool: pg.Pool, keyring: Keyring, target: FeedbackTarget, actor: Actor, now: Date): Promise<{ data: Buffer; contentType: string }> {
+  const { orgId, feedbackId } = target;
   return withTenant(pool, orgId, async (tx) => {
-    const { rows } = await tx.query<{ id: string; content_type: string; image_enc: Buffer }>(
-      'SELECT s.id, s.content_type, s.image_enc FROM feedback f JOIN screenshots s ON s.id = f.screenshot_id WHERE f.id = $1',
-      [feedbackId],
+    const { rows } = await tx.query<{ id: string; project_id: string; content_type: string; image_enc: Buffer }>(
+      `SELECT s.id, f.project_id, s.content_type, s.image_enc FROM feedback f JOIN screenshots s ON s.id = f.screenshot_id
+        WHERE f.id = $1 AND ${inProjectScope('f.project_id', 2)}`,
+      [feedbackId, target.scope],
     );
-    if (!rows[0]) throw new AppError('not_found', 'This feedback has no screenshot.');
+    if (!rows[0]) throw new AppError('not_found', 'This feedback has no screenshot (or it is in a project you cannot see).');
     const data = await keyring.openBytes(tx, rows[0].image_enc, imageField(orgId, rows[0].id));
+    await recordAuditEvent(tx, orgId, actor, { action: 'feedback.screenshot_viewed', target: { type: 'feedback', id: feedbackId }, data: { projectId: rows[0].project_id } }, now);
     return { data, contentType: rows[0].content_type };
   });
 }

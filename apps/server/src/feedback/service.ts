@@ -1,157 +1,191 @@
+import type { FastifyReply } from 'fastify';
 import type pg from 'pg';
 import { recordAuditEvent, type Actor } from '../audit/service.js';
 import { withTenant, type Tx } from '../db/tenant.js';
+import { emitEvent } from '../events/service.js';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
 import { inProjectScope, type ProjectScope } from '../projects/service.js';
+import type { FrontDoor } from '../widget/front-door.js';
+import { feedbackEventDataById } from './events.js';
+import { ingestFeedback, type ProjectDirectory, type Submission } from './ingest.js';
+import type { Feedback, FeedbackChanges, Reporter } from './schema.js';
+import { findFeedback, lockFeedback, type FeedbackTarget } from './store.js';
+import type { FeedbackWriter } from './writer.js';
 
-export const STATUSES = ['new', 'in_progress', 'done', 'archived'] as const;
-export type Status = (typeof STATUSES)[number];
-
-export type FeedbackSummary = {
-  id: string;
-  createdAt: Date;
-  status: Status;
-  rating: number | null;
-  ratingScale: 'stars' | 'thumbs' | 'emoji' | 'nps' | null;
-  type: string | null;
-  message: string;
-  email: string | null;
-  hasScreenshot: boolean;
-};
-
-export type Feedback = FeedbackSummary & {
-  projectId: string;
-  updatedAt: Date;
-  pageUrl: string | null;
-  locale: string | null;
-  viewport: { width: number; height: number } | null;
-  custom: Record<string, string>;
-  userAgent: string | null;
-  ip: string | null;
-  consent: boolean | null;
-  identity: { id: string; email: string | null; name: string | null; verified: boolean } | null;
-  metadata: Record<string, string | number | boolean>;
-  browser: string | null;
-  os: string | null;
-  consoleErrors: { message: string; stack: string | null }[];
-};
-
-type Row = {
-  id: string; project_id: string; status: Status; rating: number | null; rating_scale: FeedbackSummary['ratingScale']; type: string | null; message: string;
-  email_enc: Buffer | null; ip_enc: Buffer | null; user_agent_enc: Buffer | null; custom_enc: Buffer | null;
-  page_url: string | null; locale: string | null; viewport_width: number | null; viewport_height: number | null;
-  created_at: Date; updated_at: Date; consent: boolean | null; identity_enc: Buffer | null; identity_verified: boolean | null;
-  metadata_enc: Buffer | null; context_enc: Buffer | null; screenshot_id: string | null;
-};
-
-const COLUMNS = `id, project_id, status, rating, rating_scale, type, message, email_enc, ip_enc, user_agent_enc, custom_enc,
-                 page_url, locale, viewport_width, viewport_height, created_at, updated_at,
-                 consent, identity_enc, identity_verified, metadata_enc, context_enc, screenshot_id`;
-
-type Opener = (row: Row, column: 'email' | 'ip' | 'user_agent' | 'custom' | 'identity' | 'metadata' | 'context', sealed: Buffer | null) => Promise<string | null>;
-
-function opener(tx: Tx, keyring: Keyring, orgId: string): Opener {
-  return async (row, column, sealed) => (sealed ? keyring.open(tx, sealed, { orgId, table: 'feedback', column, rowId: row.id }) : null);
+export async function getFeedback(pool: pg.Pool, target: FeedbackTarget): Promise<Feedback> {
+  return withTenant(pool, target.orgId, (tx) => findFeedback(tx, target));
 }
 
-async function toSummary(row: Row, open: Opener): Promise<FeedbackSummary> {
-  return {
-    id: row.id, createdAt: row.created_at, status: row.status, rating: row.rating, ratingScale: row.rating_scale, type: row.type, message: row.message,
-    email: await open(row, 'email', row.email_enc),
-    hasScreenshot: row.screenshot_id !== null,
-  };
-}
-
-const parsed = async <T>(open: Opener, row: Row, column: Parameters<Opener>[1], sealed: Buffer | null): Promise<T | null> => {
-  const text = await open(row, column, sealed);
-  return text === null ? null : (JSON.parse(text) as T);
+type SealedRow = {
+  id: string; project_id: string; email_enc: Buffer | null; ip_enc: Buffer | null; user_agent_enc: Buffer | null; custom_enc: Buffer | null;
+  identity_enc: Buffer | null; identity_verified: boolean | null; metadata_enc: Buffer | null; context_enc: Buffer | null; consent: boolean | null;
 };
 
 type BrowserContext = { browser?: string; os?: string; consoleErrors?: { message: string; stack?: string }[] };
 
-async function toFeedback(row: Row, open: Opener): Promise<Feedback> {
-  const identity = await parsed<{ id: string; email: string | null; name: string | null }>(open, row, 'identity', row.identity_enc);
-  const context = (await parsed<BrowserContext>(open, row, 'context', row.context_enc)) ?? {};
-  return {
-    ...(await toSummary(row, open)),
-    projectId: row.project_id,
-    updatedAt: row.updated_at,
-    pageUrl: row.page_url,
-    locale: row.locale,
-    viewport: row.viewport_width === null || row.viewport_height === null ? null : { width: row.viewport_width, height: row.viewport_height },
-    custom: (await parsed<Record<string, string>>(open, row, 'custom', row.custom_enc)) ?? {},
-    userAgent: await open(row, 'user_agent', row.user_agent_enc),
-    ip: await open(row, 'ip', row.ip_enc),
-    consent: row.consent,
-    identity: identity && { ...identity, verified: row.identity_verified === true },
-    metadata: (await parsed<Record<string, string | number | boolean>>(open, row, 'metadata', row.metadata_enc)) ?? {},
-    browser: context.browser ?? null,
-    os: context.os ?? null,
-    consoleErrors: (context.consoleErrors ?? []).map((e) => ({ message: e.message, stack: e.stack ?? null })),
-  };
-}
-
-// Cursor = position of the last item seen: (created_at, id), newest first.
-function encodeCursor(row: Row): string {
-  return Buffer.from(`${row.created_at.toISOString()}|${row.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(at ?? '');
-  if (Number.isNaN(createdAt.getTime()) || !id || !/^[0-9a-f-]{36}$/.test(id)) throw new AppError('validation_failed', 'cursor is not valid.');
-  return { createdAt, id };
-}
-
-export type InboxQuery = { status?: Status; cursor?: string; limit: number };
-
-export async function listFeedback(pool: pg.Pool, keyring: Keyring, orgId: string, projectId: string, scope: ProjectScope, query: InboxQuery) {
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+/**
+ * The reporter's personal data, opened from its sealed columns. Each read is
+ * recorded (feedback.reporter_viewed) in the same transaction, so nobody sees
+ * it without the audit log saying who did and when.
+ */
+export async function readReporter(pool: pg.Pool, keyring: Keyring, target: FeedbackTarget, actor: Actor, now: Date): Promise<Reporter> {
+  const { orgId } = target;
   return withTenant(pool, orgId, async (tx) => {
-    const project = await tx.query(`SELECT 1 FROM projects WHERE id = $1 AND ${inProjectScope('id', 2)}`, [projectId, scope]);
-    if (project.rowCount === 0) throw new AppError('not_found', 'No such project.');
-    const { rows } = await tx.query<Row>(
-      `SELECT ${COLUMNS} FROM feedback
-        WHERE project_id = $1 AND ($2::text IS NULL OR status = $2)
-          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
-        ORDER BY created_at DESC, id DESC LIMIT $5`,
-      [projectId, query.status ?? null, after?.createdAt ?? null, after?.id ?? null, query.limit + 1],
+    const { rows } = await tx.query<SealedRow>(
+      `SELECT id, project_id, email_enc, ip_enc, user_agent_enc, custom_enc, identity_enc, identity_verified, metadata_enc, context_enc, consent
+         FROM feedback WHERE id = $1 AND ${inProjectScope('project_id', 2)}`,
+      [target.feedbackId, target.scope],
     );
-    const page = rows.slice(0, query.limit);
-    const open = opener(tx, keyring, orgId);
-    return {
-      items: await Promise.all(page.map((row) => toSummary(row, open))),
-      nextCursor: rows.length > query.limit ? encodeCursor(page.at(-1)!) : null,
+    const row = rows[0];
+    if (!row) throw new AppError('not_found', 'No such feedback (or it is in a project you cannot see).');
+    const open = async (column: string, sealed: Buffer | null) => (sealed ? keyring.open(tx, sealed, { orgId, table: 'feedback', column, rowId: row.id }) : null);
+    const parsed = async <T>(column: string, sealed: Buffer | null): Promise<T | null> => {
+      const text = await open(column, sealed);
+      return text === null ? null : (JSON.parse(text) as T);
     };
+    const identity = await parsed<{ id: string; email: string | null; name: string | null }>('identity', row.identity_enc);
+    const context = (await parsed<BrowserContext>('context', row.context_enc)) ?? {};
+    const reporter: Reporter = {
+      email: await open('email', row.email_enc),
+      ip: await open('ip', row.ip_enc),
+      userAgent: await open('user_agent', row.user_agent_enc),
+      identity: identity && { ...identity, verified: row.identity_verified === true },
+      custom: (await parsed<Record<string, string>>('custom', row.custom_enc)) ?? {},
+      metadata: (await parsed<Record<string, string | number | boolean>>('metadata', row.metadata_enc)) ?? {},
+      browser: context.browser ?? null,
+      os: context.os ?? null,
+      consoleErrors: (context.consoleErrors ?? []).map((e) => ({ message: e.message, stack: e.stack ?? null })),
+      consent: row.consent,
+    };
+    await recordAuditEvent(tx, orgId, actor, { action: 'feedback.reporter_viewed', target: { type: 'feedback', id: row.id }, data: { projectId: row.project_id } }, now);
+    return reporter;
   });
 }
 
-export async function getFeedback(pool: pg.Pool, keyring: Keyring, orgId: string, id: string, scope: ProjectScope): Promise<Feedback> {
-  return withTenant(pool, orgId, async (tx) => {
-    const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM feedback WHERE id = $1 AND ${inProjectScope('project_id', 2)}`, [id, scope]);
-    if (!rows[0]) throw new AppError('not_found', 'No such feedback.');
-    return toFeedback(rows[0], opener(tx, keyring, orgId));
-  });
+/** What a change did, as the audit log and the feedback.updated event tell it. */
+type ChangeRecord = {
+  status?: { from: string; to: string };
+  assigneeId?: { from: string | null; to: string | null };
+  labelIds?: { added: string[]; removed: string[] };
+};
+
+const invalid = (detail: string) => new AppError('validation_failed', detail);
+
+/** Refuses an assignee who is not a member able to see the project. */
+async function checkAssignee(tx: Tx, orgId: string, projectId: string, userId: string): Promise<void> {
+  const { rowCount } = await tx.query(
+    'SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2 AND (project_ids IS NULL OR $3 = ANY(project_ids))',
+    [orgId, userId, projectId],
+  );
+  if (rowCount === 0) throw invalid(`assigneeId ${userId} is not a member of this organization who can see this feedback's project.`);
 }
 
-export async function changeFeedbackStatus(
-  pool: pg.Pool, keyring: Keyring, orgId: string, id: string, scope: ProjectScope, status: Status, actor: Actor, now: Date,
+/** The labels to add and remove; refuses ids that are not labels of the organization (locking those that are against deletion meanwhile). */
+async function labelChanges(tx: Tx, feedbackId: string, wanted: string[]): Promise<{ added: string[]; removed: string[] }> {
+  const known = await tx.query<{ id: string }>('SELECT id FROM labels WHERE id = ANY($1::uuid[]) FOR KEY SHARE', [wanted]);
+  const unknown = wanted.filter((id) => !known.rows.some((row) => row.id === id));
+  if (unknown.length > 0) throw invalid(`labelIds: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a label' : 'are not labels'} of this organization.`);
+  const { rows } = await tx.query<{ label_id: string }>('SELECT label_id FROM feedback_labels WHERE feedback_id = $1', [feedbackId]);
+  const current = rows.map((row) => row.label_id);
+  return { added: wanted.filter((id) => !current.includes(id)).sort(), removed: current.filter((id) => !wanted.includes(id)).sort() };
+}
+
+/**
+ * Triage: status, assignee and labels. Checked against the version the
+ * caller read (If-Match) under the row's lock; a real change raises the
+ * version, is audited with what changed from what, and emits
+ * feedback.updated. Sending the values it already has changes nothing.
+ */
+export async function updateFeedback(
+  pool: pg.Pool, target: FeedbackTarget, changes: FeedbackChanges, expectedVersion: number | undefined, actor: Actor, now: Date,
 ): Promise<Feedback> {
+  const { orgId, feedbackId } = target;
   return withTenant(pool, orgId, async (tx) => {
-    const before = await tx.query<{ status: Status }>(`SELECT status FROM feedback WHERE id = $1 AND ${inProjectScope('project_id', 2)} FOR UPDATE`, [id, scope]);
-    if (!before.rows[0]) throw new AppError('not_found', 'No such feedback.');
-    const { rows } = await tx.query<Row>(`UPDATE feedback SET status = $2, updated_at = $3 WHERE id = $1 RETURNING ${COLUMNS}`, [id, status, now]);
-    if (before.rows[0].status !== status) {
-      await recordAuditEvent(tx, orgId, actor, { action: 'feedback.status_changed', target: { type: 'feedback', id }, data: { from: before.rows[0].status, to: status } }, now);
+    const before = await lockFeedback(tx, target, expectedVersion);
+    const record: ChangeRecord = {};
+    if (changes.status !== undefined && changes.status !== before.status) record.status = { from: before.status, to: changes.status };
+    if (changes.assigneeId !== undefined && changes.assigneeId !== before.assignee_id) {
+      if (changes.assigneeId !== null) await checkAssignee(tx, orgId, before.project_id, changes.assigneeId);
+      record.assigneeId = { from: before.assignee_id, to: changes.assigneeId };
     }
-    return toFeedback(rows[0]!, opener(tx, keyring, orgId));
+    if (changes.labelIds !== undefined) {
+      const labels = await labelChanges(tx, feedbackId, changes.labelIds);
+      if (labels.added.length > 0 || labels.removed.length > 0) record.labelIds = labels;
+    }
+    if (Object.keys(record).length === 0) return findFeedback(tx, target);
+    await tx.query('UPDATE feedback SET status = $2, assignee_id = $3, updated_at = $4, version = version + 1 WHERE id = $1', [
+      feedbackId, record.status?.to ?? before.status, record.assigneeId ? record.assigneeId.to : before.assignee_id, now,
+    ]);
+    if (record.labelIds) {
+      await tx.query('DELETE FROM feedback_labels WHERE feedback_id = $1 AND label_id = ANY($2::uuid[])', [feedbackId, record.labelIds.removed]);
+      await tx.query(
+        'INSERT INTO feedback_labels (org_id, feedback_id, label_id, created_at) SELECT $1, $2, unnest($3::uuid[]), $4',
+        [orgId, feedbackId, record.labelIds.added, before.created_at],
+      );
+    }
+    await recordAuditEvent(tx, orgId, actor, { action: 'feedback.updated', target: { type: 'feedback', id: feedbackId }, data: record }, now);
+    const data = (await feedbackEventDataById(tx, [feedbackId])).get(feedbackId)!;
+    await emitEvent(tx, orgId, { type: 'feedback.updated', projectId: before.project_id, subjectId: feedbackId, data: { ...data, changes: record } }, now);
+    return findFeedback(tx, target);
   });
 }
 
-/** Refuses feedback outside the membership's project limits exactly as missing feedback (for routes that read it elsewhere). */
-export async function assertFeedbackInScope(pool: pg.Pool, orgId: string, id: string, scope: ProjectScope): Promise<void> {
-  if (scope === null) return;
-  const { rowCount } = await withTenant(pool, orgId, (tx) => tx.query(`SELECT 1 FROM feedback WHERE id = $1 AND ${inProjectScope('project_id', 2)}`, [id, scope]));
-  if (rowCount === 0) throw new AppError('not_found', 'No such feedback.');
+/** Deletes the item with its screenshot, notes and labels; audited, and announced as feedback.deleted. */
+export async function deleteFeedback(pool: pg.Pool, target: FeedbackTarget, expectedVersion: number | undefined, actor: Actor, now: Date): Promise<void> {
+  const { orgId, feedbackId } = target;
+  await withTenant(pool, orgId, async (tx) => {
+    const before = await lockFeedback(tx, target, expectedVersion);
+    await tx.query('DELETE FROM feedback WHERE id = $1', [feedbackId]);
+    if (before.screenshot_id) await tx.query('DELETE FROM screenshots WHERE id = $1', [before.screenshot_id]);
+    await recordAuditEvent(tx, orgId, actor, { action: 'feedback.deleted', target: { type: 'feedback', id: feedbackId }, data: { projectId: before.project_id } }, now);
+    // Only ids: the item is gone, and so should its words be from what integrators receive.
+    await emitEvent(tx, orgId, { type: 'feedback.deleted', projectId: before.project_id, subjectId: feedbackId, data: { id: feedbackId, projectId: before.project_id } }, now);
+  });
+}
+
+export type ServerSubmissionDeps = { pool: pg.Pool; keyring: Keyring; writer: FeedbackWriter; directory: ProjectDirectory; frontDoor: FrontDoor };
+
+export type ServerSubmissionContext = {
+  scope: ProjectScope;
+  ip: string;
+  userAgent: string | undefined;
+  /** Who sent it and their Idempotency-Key: a retry finds the first row even if its answer was lost. */
+  idempotency: { principal: string; key: string } | null;
+  reply: FastifyReply;
+  now: Date;
+};
+
+/**
+ * Feedback from the customer's own server (REST API), for projects that
+ * allow it. The widget's rules for the body apply, and the spam rules and
+ * the project's budget; the browser checks (Origin, proof of work or
+ * captcha, honeypot, per-visitor limits) do not: the API key stands for them.
+ * feedback.created is written by the batch insert, as for the widget.
+ */
+export async function createServerFeedback(
+  deps: ServerSubmissionDeps, orgId: string, projectId: string, submission: Submission, context: ServerSubmissionContext,
+): Promise<Feedback> {
+  const { rows } = await withTenant(deps.pool, orgId, (tx) =>
+    tx.query<{ public_key: string }>(`SELECT public_key FROM projects WHERE id = $1 AND ${inProjectScope('id', 2)}`, [projectId, context.scope]),
+  );
+  const project = rows[0] && (await deps.directory.find(rows[0].public_key, context.now.getTime()));
+  if (!project) throw new AppError('project_not_found', 'No such project (or you cannot see it).');
+  if (!project.protection.serverSubmissions) {
+    throw new AppError('server_submissions_off', 'This project does not accept feedback from servers. An admin can allow it under Protection ("serverSubmissions").');
+  }
+  deps.frontDoor.checkSpam(project, submission);
+  const id = await ingestFeedback(deps, project, submission, {
+    ip: context.ip,
+    userAgent: context.userAgent,
+    // Namespaced by the caller: a space never occurs in the widget's keys, and two callers' keys never meet.
+    idempotencyKey: context.idempotency ? `${context.idempotency.principal} ${context.idempotency.key}` : undefined,
+    now: context.now,
+    admit: async () => {
+      await deps.frontDoor.spendBudget(project, context.reply);
+      return null;
+    },
+    isFromServer: true,
+  });
+  return getFeedback(deps.pool, { orgId, feedbackId: id, scope: context.scope });
 }

@@ -37,8 +37,10 @@ describe('a member limited to one project', () => {
 
   it('reads the granted project, its feedback and screenshot', async () => {
     expect((await server.request('GET', `${org()}/projects/${granted.id}`, { cookie: limited.cookie })).status).toBe(200);
-    const inbox = await server.request('GET', `${org()}/projects/${granted.id}/feedback`, { cookie: limited.cookie });
-    expect(inbox.body.items.map((f: { id: string }) => f.id)).toEqual([grantedFeedback]);
+    for (const query of ['', `?projectId=${granted.id}`]) {
+      const inbox = await server.request('GET', `${org()}/feedback${query}`, { cookie: limited.cookie });
+      expect(inbox.body.items.map((f: { id: string }) => f.id)).toEqual([grantedFeedback]);
+    }
     expect((await server.request('GET', `${org()}/feedback/${grantedFeedback}`, { cookie: limited.cookie })).status).toBe(200);
     expect((await server.request('GET', `${org()}/feedback/${grantedFeedback}/screenshot`, { cookie: limited.cookie })).status).toBe(200);
     expect((await server.request('PATCH', `${org()}/feedback/${grantedFeedback}`, { cookie: limited.cookie, body: { status: 'in_progress' } })).status).toBe(200);
@@ -53,9 +55,11 @@ describe('a member limited to one project', () => {
     }
   });
 
-  it("gets 404 not_found for the other project's inbox, feedback, screenshot and status change, and changes nothing", async () => {
+  it("gets 404 for the other project's inbox, feedback, screenshot and status change, and changes nothing", async () => {
+    const inbox = await server.request('GET', `${org()}/feedback?projectId=${hidden.id}`, { cookie: limited.cookie });
+    expect(inbox.status).toBe(404);
+    expect(inbox.body.code).toBe('project_not_found');
     const replies = [
-      await server.request('GET', `${org()}/projects/${hidden.id}/feedback`, { cookie: limited.cookie }),
       await server.request('GET', `${org()}/feedback/${hiddenFeedback}`, { cookie: limited.cookie }),
       await server.request('GET', `${org()}/feedback/${hiddenFeedback}/screenshot`, { cookie: limited.cookie }),
       await server.request('PATCH', `${org()}/feedback/${hiddenFeedback}`, { cookie: limited.cookie, body: { status: 'archived' } }),

@@ -28,7 +28,7 @@ describe('protection settings', () => {
   it('starts from the documented defaults', async () => {
     const p = await project(server, owner.orgId);
     const reply = await server.request('GET', url(owner, p), { cookie: owner.cookie });
-    expect(reply.body).toEqual({ settings: DEFAULT_PROTECTION, hasCaptchaSecret: false, domains: ['example.com'] });
+    expect(reply.body).toEqual({ settings: DEFAULT_PROTECTION, hasCaptchaSecret: false, domains: ['example.com'], version: 1 });
   });
 
   it('normalises rules, audits the groups that changed, and serves the widget only the public part', async () => {

@@ -35,8 +35,12 @@ export const ProtectionSettingsSchema = Type.Object(
     minSeconds: Type.Integer({ minimum: 0, maximum: 60 }),
     /** Only submissions carrying a token minted by the site's backend. */
     signedSubmissions: Type.Boolean(),
-    /** Reserved: submissions from a server with an API key instead of a browser Origin (REST API). */
-    serverSubmissions: Type.Boolean(),
+    /**
+     * Accept feedback from the site's own server through the REST API
+     * (POST /api/v1/orgs/:orgId/projects/:projectId/feedback with an API key
+     * holding feedback_create); off, those answer 403 server_submissions_off.
+     */
+    serverSubmissions: Type.Boolean({ description: "Accept feedback from the site's own server through the REST API (an API key with feedback_create); off: 403 server_submissions_off." }),
     limits: Type.Object(
       {
         perIp: Window(1_000_000),

@@ -32,6 +32,7 @@ describe('POST /api/v1/orgs/:orgId/projects', () => {
       csp: { 'script-src': ['http://localhost:3000'], 'connect-src': ['http://localhost:3000'], 'worker-src': ['blob:'] },
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
+      version: 1,
     });
     const { rows } = await server.db.superuser.query(`SELECT action, data FROM audit_events WHERE org_id = $1 AND target_id = $2`, [owner.orgId, reply.body.id]);
     expect(rows).toEqual([{ action: 'project.created', data: { name: 'Shop', domains: ['shop.example.com', '*.xn--bcher-kva.example'] } }]);

@@ -78,11 +78,16 @@ export class FrontDoor {
     const reporter = submission.reporter ?? ipRateKey(visit.ip);
     await this.consume(rules(project).reporter, `${project.id}:${reporter}`, 'rate_limit_reporter', 'You have sent a lot of feedback', reply);
     await this.checkHuman(project, submission, visit);
+    this.checkSpam(project, submission);
+    return reporter;
+  }
+
+  /** The project's spam rules: blocked words, e-mail domains, too many links. */
+  checkSpam(project: IngestProject, submission: Pick<Submission, 'message' | 'custom' | 'email' | 'identity'>): void {
     project.spam.check({
       texts: [submission.message, ...Object.values(submission.custom ?? {})],
       emails: [submission.email, submission.identity?.email].filter((email) => email !== undefined),
     });
-    return reporter;
   }
 
   /**
@@ -101,11 +106,16 @@ export class FrontDoor {
         if (attempt.idempotencyKey === undefined || earlierKey !== attempt.idempotencyKey) return earlierId;
       }
     }
+    await this.spendBudget(project, reply);
+    return null;
+  }
+
+  /** One submission from the project's budget per minute and per day (widget and server submissions share it). */
+  async spendBudget(project: IngestProject, reply: FastifyReply): Promise<void> {
     const all = rules(project);
     const busy = 'This site is receiving a lot of feedback right now';
     await this.consume(all.projectMinute, project.id, 'rate_limit_project', busy, reply);
     await this.consume(all.projectDay, project.id, 'rate_limit_project', busy, reply);
-    return null;
   }
 
   private async checkHuman(project: IngestProject, submission: Submission, visit: Visit): Promise<void> {

@@ -5,9 +5,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../context.js';
 import { AppError } from '../errors.js';
 import { checkOrigin, ingestFeedback, type IngestProject, type ProjectDirectory } from '../feedback/ingest.js';
+import { WidgetSubmissionSchema } from '../feedback/schema.js';
 import { storeScreenshot } from '../feedback/screenshots.js';
 import type { FeedbackWriter } from '../feedback/writer.js';
-import { NonBlankText, Text } from '../http/schemas.js';
 import { widgetProtection, WidgetProtectionSchema } from '../projects/protection.js';
 import { RATE_LIMIT_HEADERS } from '../security/rate-limit.js';
 import type { RefusalCounter } from '../security/refusals.js';
@@ -17,58 +17,6 @@ import { SCREENSHOT_MAX_BYTES } from '../security/images.js';
 import { WIDGET_DIST, widgetManifest } from './assets.js';
 
 const WIDGET_BODY_LIMIT = 64 * 1024;
-
-const Key = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' });
-const Email = Type.String({ format: 'email', maxLength: 254 });
-
-const Submission = Type.Object(
-  {
-    message: NonBlankText(10_000),
-    rating: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
-    type: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' })),
-    email: Type.Optional(Email),
-    consent: Type.Optional(Type.Boolean()),
-    custom: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' }), Text({ maxLength: 2000 }), { maxProperties: 10, additionalProperties: false })),
-    metadata: Type.Optional(
-      Type.Record(Key, Type.Union([Text({ maxLength: 500 }), Type.Number(), Type.Boolean()]), { maxProperties: 20, additionalProperties: false }),
-    ),
-    identity: Type.Optional(
-      Type.Object(
-        {
-          id: Text({ minLength: 1, maxLength: 200 }),
-          email: Type.Optional(Email),
-          name: Type.Optional(Text({ maxLength: 200 })),
-          signature: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
-          /** A signed-submission token minted by the site's backend (see docs/widget.md). */
-          token: Type.Optional(Type.String({ pattern: '^[0-9]{1,12}\\.[0-9a-f]{64}$' })),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    pageUrl: Type.Optional(Text({ maxLength: 2048 })),
-    locale: Type.Optional(Type.String({ minLength: 2, maxLength: 35, pattern: '^[A-Za-z0-9-]+$' })),
-    viewport: Type.Optional(
-      Type.Object({ width: Type.Integer({ minimum: 0, maximum: 100_000 }), height: Type.Integer({ minimum: 0, maximum: 100_000 }) }, { additionalProperties: false }),
-    ),
-    browser: Type.Optional(Text({ maxLength: 100 })),
-    os: Type.Optional(Text({ maxLength: 100 })),
-    consoleErrors: Type.Optional(
-      Type.Array(Type.Object({ message: Text({ maxLength: 1000 }), stack: Type.Optional(Text({ maxLength: 4000 })) }, { additionalProperties: false }), { maxItems: 20 }),
-    ),
-    screenshotId: Type.Optional(Type.String({ format: 'uuid' })),
-    /** A random id per widget session: the per-reporter limit and duplicate check count by it. */
-    reporter: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$' })),
-    /** The solved proof-of-work challenge (ALTCHA payload, base64). */
-    challenge: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
-    /** The third-party captcha's response token. */
-    captcha: Type.Optional(Type.String({ minLength: 1, maxLength: 8192, pattern: '^[\\x21-\\x7e]+$' })),
-    /** A field people never see; only bots fill it. */
-    honeypot: Type.Optional(Type.String({ maxLength: 500 })),
-    /** Milliseconds from opening the dialog to sending. */
-    elapsedMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
-  },
-  { additionalProperties: false },
-);
 
 const ChallengeSchema = Type.Object({ algorithm: Type.String(), challenge: Type.String(), maxnumber: Type.Integer(), salt: Type.String(), signature: Type.String() });
 
@@ -208,7 +156,7 @@ export function widgetRoutes(ctx: Context, directory: ProjectDirectory, writer: 
         config: { access: 'public' },
         bodyLimit: WIDGET_BODY_LIMIT,
         onRequest: admitSender,
-        schema: { params, body: Submission, response: { 201: Type.Object({ id: Type.String() }) } },
+        schema: { params, body: WidgetSubmissionSchema, response: { 201: Type.Object({ id: Type.String() }) } },
       },
       async (request, reply) => {
         const idempotencyKey = request.headers['idempotency-key'];

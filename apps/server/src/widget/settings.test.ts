@@ -144,7 +144,7 @@ describe('submissions are checked against the settings', () => {
       consoleErrors: [{ message: 'TypeError: x is undefined', stack: 'at checkout.js:10' }],
     });
     expect(reply.status).toBe(201);
-    const detail = await server.request('GET', `/api/v1/orgs/${owner.orgId}/feedback/${reply.body.id}`, { cookie: owner.cookie });
+    const detail = await server.request('GET', `/api/v1/orgs/${owner.orgId}/feedback/${reply.body.id}/reporter`, { cookie: owner.cookie });
     expect(detail.body).toMatchObject({
       browser: 'Chrome 156', os: 'Linux', metadata: { plan: 'pro', seats: 3, trial: false },
       consoleErrors: [{ message: 'TypeError: x is undefined', stack: 'at checkout.js:10' }], identity: null,
@@ -182,7 +182,7 @@ describe('signed identity', () => {
     const { p, secret } = await projectWithSecret(true);
     const reply = await submit(server, p.key, { message: 'x', identity: { id: 'user-42', email: 'u42@example.test', name: 'U', signature: sign(secret, 'user-42') } });
     expect(reply.status).toBe(201);
-    const detail = await server.request('GET', `/api/v1/orgs/${owner.orgId}/feedback/${reply.body.id}`, { cookie: owner.cookie });
+    const detail = await server.request('GET', `/api/v1/orgs/${owner.orgId}/feedback/${reply.body.id}/reporter`, { cookie: owner.cookie });
     expect(detail.body.identity).toEqual({ id: 'user-42', email: 'u42@example.test', name: 'U', verified: true });
   });
 
@@ -205,7 +205,7 @@ describe('signed identity', () => {
     const { p } = await projectWithSecret(false);
     expect((await submit(server, p.key, { message: 'x', identity: { id: 'u1', signature: '0'.repeat(64) } })).body.code).toBe('identity_invalid');
     const unsigned = await submit(server, p.key, { message: 'x', identity: { id: 'u1' } });
-    const detail = await server.request('GET', `/api/v1/orgs/${owner.orgId}/feedback/${unsigned.body.id}`, { cookie: owner.cookie });
+    const detail = await server.request('GET', `/api/v1/orgs/${owner.orgId}/feedback/${unsigned.body.id}/reporter`, { cookie: owner.cookie });
     expect(detail.body.identity).toEqual({ id: 'u1', email: null, name: null, verified: false });
   });
 
