@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { apiKey, bearer, memberAccount, ownerAccount, project, type Account } from '../../../../test/factories.js';
 import { snapshot } from '../../../../test/route-sweep.js';
@@ -119,6 +124,29 @@ describe('GET /api/v1/orgs/:orgId/audit/export', () => {
     expect(lines.map((l) => [l.seq, l.target?.id])).toEqual([[4, 'f-1'], [6, 'f-1']]);
     for (const line of lines) expect(expectedHash(line)).toBe(line.hash);
     expect(await exportsRecorded()).toEqual([{ actor_type: 'user', data: { filters: { targetId: 'f-1', action: 'feedback.*' } } }]);
+  });
+
+  it('passes the verification script of docs/api.md, which names the first tampered line', async () => {
+    const doc = await readFile(new URL('../../../../docs/api.md', import.meta.url), 'utf8');
+    const script = /### Verifying an export[\s\S]*?```js\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(script, 'docs/api.md has a js block under "Verifying an export"').toBeDefined();
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'parley-verify-'));
+    try {
+      await writeFile(path.join(dir, 'verify-audit.mjs'), script!);
+      const run = (file: string) => promisify(execFile)(process.execPath, [path.join(dir, 'verify-audit.mjs'), path.join(dir, file)]);
+      const whole = (await exportLog()).text;
+      await writeFile(path.join(dir, 'audit.jsonl'), whole);
+      expect((await run('audit.jsonl')).stdout).toBe('verified up to event 4, the whole chain\n');
+      await writeFile(path.join(dir, 'filtered.jsonl'), (await exportLog('?action=audit.exported')).text);
+      expect((await run('filtered.jsonl')).stdout).toBe('verified up to event 5, with 1 gap(s): a filtered export\n');
+      await writeFile(path.join(dir, 'edited.jsonl'), whole.replace('"action":"member.added"', '"action":"member.removed"'));
+      await expect(run('edited.jsonl')).rejects.toThrow(/event 2: its contents do not match its hash/);
+      const lines = whole.trim().split('\n');
+      await writeFile(path.join(dir, 'dropped.jsonl'), [lines[0], ...lines.slice(2)].join('\n'));
+      await expect(run('dropped.jsonl')).resolves.toMatchObject({ stdout: 'verified up to event 4, with 1 gap(s): a filtered export\n' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("never includes another organization's events", async () => {

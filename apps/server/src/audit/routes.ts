@@ -3,12 +3,11 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { actorOf, memberOf } from '../auth/access.js';
 import type { Context } from '../context.js';
-import { DateTime, OneOf, Text, Uuid } from '../http/schemas.js';
+import { DateTime, Nullable, OneOf, Text, Uuid } from '../http/schemas.js';
 import { AUDIT_PAGE_DEFAULT, listAuditLog, startAuditExport } from './log.js';
 import type { Actor } from './service.js';
 
 const ACTOR_TYPES: Actor['type'][] = ['user', 'api_key', 'cli', 'system'];
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const filterProperties = {
   action: Type.Optional(
@@ -30,7 +29,7 @@ const ItemProperties = {
   at: DateTime,
   actor: Type.Object({ type: Type.String(), id: Nullable(Type.String()), label: Nullable(Type.String()), ip: Nullable(Type.String()) }),
   action: Type.String(),
-  target: Type.Union([Type.Object({ type: Nullable(Type.String()), id: Nullable(Type.String()) }), Type.Null()]),
+  target: Nullable(Type.Object({ type: Nullable(Type.String()), id: Nullable(Type.String()) })),
   data: Type.Object({}, { additionalProperties: true }),
   hash: Type.String({ description: 'SHA-256 of the previous hash and this event (hex); see docs/api.md "Verifying an export".' }),
 };
@@ -57,8 +56,8 @@ export function auditRoutes(ctx: Context) {
           querystring: Type.Object(
             {
               ...filterProperties,
-              cursor: Type.Optional(Text({ maxLength: 18, pattern: '^[0-9]{1,18}$' })),
-              limit: Type.Optional(Text({ maxLength: 3, pattern: '^(100|[1-9][0-9]?)$' })),
+              cursor: Type.Optional(Type.String({ maxLength: 18, pattern: '^[0-9]{1,18}$', description: 'The `next` of the page before.' })),
+              limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: `1 to 100 (default ${AUDIT_PAGE_DEFAULT}).` })),
             },
             { additionalProperties: false },
           ),
