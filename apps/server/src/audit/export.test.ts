@@ -189,6 +189,12 @@ describe('GET /api/v1/orgs/:orgId/audit/export', () => {
       await expectRefused(exportLog('', { cookie: stranger.cookie }), 404, 'not_found');
     });
 
+    it('404 for HEAD (no body to read a code from), which would record an export and send nothing', async () => {
+      const before = await snapshot(server);
+      expect((await server.request('HEAD', `/api/v1/orgs/${owner.orgId}/audit/export`, { cookie: owner.cookie })).status).toBe(404);
+      expect(await snapshot(server)).toEqual(before);
+    });
+
     it('400 validation_failed for a bad filter', async () => {
       await expectRefused(exportLog('?action=*'), 400, 'validation_failed');
       await expectRefused(exportLog('?limit=5'), 400, 'validation_failed');
