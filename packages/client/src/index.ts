@@ -38,7 +38,7 @@ export type ErrorCode = Problem['code'] | 'network_error' | (string & Record<nev
 export type RequestOptions = {
   /** Sent as If-Match: the `version` you read (or the ETag as received); a change made since answers 412 precondition_failed. */
   ifMatch?: number | string;
-  /** Idempotency-Key of a POST (default: a random UUID). Send the same key again to retry the same request safely. */
+  /** Idempotency-Key of a POST (default: 128 random bits). Send the same key again to retry the same request safely. */
   idempotencyKey?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -156,6 +156,11 @@ function addressOf(base: string, path: string, input: AnyInput): string {
   return base + filled + (text === '' ? '' : `?${text}`);
 }
 
+/** 128 random bits in hex (crypto.getRandomValues, unlike randomUUID, works outside secure contexts too). */
+function newIdempotencyKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 // A request that got no answer is sent once more when repeating it cannot do
 // a thing twice: GET, PUT and DELETE by their HTTP meaning, POST thanks to
 // its Idempotency-Key (the server answers a repeat with the first answer).
@@ -171,7 +176,7 @@ export function createClient(options: ClientOptions = {}): Client {
     headers.set('Accept', 'application/json, application/problem+json');
     if (options.apiKey !== undefined) headers.set('Authorization', `Bearer ${options.apiKey}`);
     if (input.ifMatch !== undefined) headers.set('If-Match', ifMatch(input.ifMatch));
-    if (method === 'post') headers.set('Idempotency-Key', input.idempotencyKey ?? crypto.randomUUID());
+    if (method === 'post') headers.set('Idempotency-Key', input.idempotencyKey ?? newIdempotencyKey());
     const init: RequestInit = {
       method: method.toUpperCase(),
       headers,

@@ -430,7 +430,7 @@ export type paths = {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": Record<string, never>;
+                        "application/json": Record<string, unknown>;
                     };
                 };
                 default: components["responses"]["Problem"];
@@ -1003,7 +1003,7 @@ export type paths = {
                             };
                             /** @enum {string} */
                             authenticatorAttachment?: "platform" | "cross-platform";
-                            clientExtensionResults: Record<string, never>;
+                            clientExtensionResults: Record<string, unknown>;
                         };
                     };
                 };
@@ -1083,7 +1083,7 @@ export type paths = {
                             };
                             /** @enum {string} */
                             authenticatorAttachment?: "platform" | "cross-platform";
-                            clientExtensionResults: Record<string, never>;
+                            clientExtensionResults: Record<string, unknown>;
                         };
                     };
                 };
@@ -1487,7 +1487,7 @@ export type paths = {
                             };
                             /** @enum {string} */
                             authenticatorAttachment?: "platform" | "cross-platform";
-                            clientExtensionResults: Record<string, never>;
+                            clientExtensionResults: Record<string, unknown>;
                         };
                     };
                 };

@@ -12,6 +12,7 @@ export const queryKeys = {
   feedbackList: (orgId: string, projectId: string) =>
     ['orgs', orgId, 'projects', projectId, 'feedback'] as const,
   feedback: (orgId: string, feedbackId: string) => ['orgs', orgId, 'feedback', feedbackId] as const,
+  reporter: (orgId: string, feedbackId: string) => ['orgs', orgId, 'feedback', feedbackId, 'reporter'] as const,
   mfa: ['me', 'mfa'] as const,
   sessions: ['me', 'sessions'] as const,
   myLogins: ['me', 'logins'] as const,
@@ -62,6 +63,19 @@ export const feedbackQuery = (orgId: string, feedbackId: string) =>
   queryOptions({
     queryKey: queryKeys.feedback(orgId, feedbackId),
     queryFn: () => api.getFeedback(orgId, feedbackId),
+  });
+
+/**
+ * The reporter's personal data. Every read is recorded in the audit log, so
+ * it is read once per visit of the page (no refetch on focus) and dropped as
+ * soon as the page is left.
+ */
+export const reporterQuery = (orgId: string, feedbackId: string) =>
+  queryOptions({
+    queryKey: queryKeys.reporter(orgId, feedbackId),
+    queryFn: () => api.getReporter(orgId, feedbackId),
+    staleTime: Infinity,
+    gcTime: 0,
   });
 
 export const mfaQuery = queryOptions({

@@ -8,7 +8,7 @@ import { LoadMore } from './load-more';
 type Attempt = LoginAttempt & { user?: User | null };
 
 type Props = {
-  query: UseInfiniteQueryResult<InfiniteData<HistoryPage<Attempt>>>;
+  query: UseInfiniteQueryResult<InfiniteData<HistoryPage>>;
   showAccount?: boolean;
   emptyText: string;
 };
@@ -17,7 +17,7 @@ type Props = {
 export function LoginHistory({ query, showAccount = false, emptyText }: Props) {
   if (query.isPending) return <p className="muted">Loading sign-ins…</p>;
   if (query.isError && !query.isFetchNextPageError) return <ErrorNotice error={query.error} />;
-  const items = query.data?.pages.flatMap((page) => page.items) ?? [];
+  const items: Attempt[] = query.data?.pages.flatMap((page): Attempt[] => page.items) ?? [];
   if (items.length === 0) {
     return (
       <div className="empty" data-testid="logins-empty">

@@ -1,15 +1,15 @@
-import { useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient, type InfiniteData, type UseQueryResult } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useState, type ReactNode } from 'react';
-import { api, screenshotUrl } from '../api/client';
-import { feedbackQuery, queryKeys } from '../api/queries';
+import { api, isApiError, screenshotUrl } from '../api/client';
+import { feedbackQuery, queryKeys, reporterQuery } from '../api/queries';
 import {
   FEEDBACK_STATUSES,
   type ConsoleError,
   type Feedback,
+  type FeedbackPage as FeedbackListPage,
   type FeedbackStatus,
-  type FeedbackSummary,
-  type Page,
+  type Reporter as ReporterData,
 } from '../api/types';
 import { BackToProjects, Crumbs } from '../components/crumbs';
 import { ErrorNotice } from '../components/error-notice';
@@ -23,6 +23,8 @@ const route = getRouteApi('/authenticated/orgs/$orgId/feedback/$feedbackId');
 export function FeedbackPage() {
   const { orgId, feedbackId } = route.useParams();
   const feedback = useQuery(feedbackQuery(orgId, feedbackId));
+  // A separate read, recorded in the audit log: personal data of the reporter.
+  const reporter = useQuery(reporterQuery(orgId, feedbackId));
   usePageTitle('Feedback');
 
   if (feedback.isPending) return <p className="muted">Loading feedback…</p>;
@@ -39,6 +41,7 @@ export function FeedbackPage() {
   }
 
   const item = feedback.data;
+  const who = reporter.data;
   return (
     <>
       <Crumbs>
@@ -63,7 +66,7 @@ export function FeedbackPage() {
           </section>
           <section className="card section" aria-labelledby="reporter-title">
             <h2 id="reporter-title">Reporter</h2>
-            <Reporter feedback={item} />
+            <ReporterState reporter={reporter}>{(data) => <Reporter reporter={data} />}</ReporterState>
           </section>
         </aside>
         <div className="detail-main">
@@ -91,8 +94,8 @@ export function FeedbackPage() {
               </Fact>
               <Fact label="Rating">{item.rating === null ? null : String(item.rating)}</Fact>
               <Fact label="Type">{item.type}</Fact>
-              <Fact label="E-mail">{item.email}</Fact>
-              <Fact label="Consent">{consentLabel(item.consent)}</Fact>
+              <Fact label="E-mail">{who?.email}</Fact>
+              <Fact label="Consent">{who && consentLabel(who.consent)}</Fact>
               {/* Attacker-controlled: shown as text, never as a link. */}
               <Fact label="Page URL" mono>
                 {item.pageUrl}
@@ -101,13 +104,13 @@ export function FeedbackPage() {
               <Fact label="Viewport">
                 {item.viewport === null ? null : `${item.viewport.width} × ${item.viewport.height}`}
               </Fact>
-              <Fact label="Browser">{item.browser}</Fact>
-              <Fact label="OS">{item.os}</Fact>
+              <Fact label="Browser">{who?.browser}</Fact>
+              <Fact label="OS">{who?.os}</Fact>
               <Fact label="User agent" mono>
-                {item.userAgent}
+                {who?.userAgent}
               </Fact>
               <Fact label="IP address" mono>
-                {item.ip}
+                {who?.ip}
               </Fact>
               <Fact label="Received">{formatDateTime(item.createdAt)}</Fact>
               <Fact label="Updated">{formatDateTime(item.updatedAt)}</Fact>
@@ -119,19 +122,23 @@ export function FeedbackPage() {
 
           <section className="card section" aria-labelledby="custom-title">
             <h2 id="custom-title">Custom fields</h2>
-            <KeyValueTable entries={Object.entries(item.custom)} keyLabel="Field" testId="custom-fields" />
+            <ReporterState reporter={reporter}>
+              {(data) => <KeyValueTable entries={Object.entries(data.custom)} keyLabel="Field" testId="custom-fields" />}
+            </ReporterState>
           </section>
 
           <section className="card section" aria-labelledby="metadata-title">
             <h2 id="metadata-title">Metadata</h2>
-            <KeyValueTable entries={Object.entries(item.metadata)} keyLabel="Key" testId="metadata" />
+            <ReporterState reporter={reporter}>
+              {(data) => <KeyValueTable entries={Object.entries(data.metadata)} keyLabel="Key" testId="metadata" />}
+            </ReporterState>
           </section>
 
           <section className="card section" aria-labelledby="console-title">
             <h2 id="console-title">
-              Console errors{item.consoleErrors.length > 0 && <span className="count">{item.consoleErrors.length}</span>}
+              Console errors{who && who.consoleErrors.length > 0 && <span className="count">{who.consoleErrors.length}</span>}
             </h2>
-            <ConsoleErrors errors={item.consoleErrors} />
+            <ReporterState reporter={reporter}>{(data) => <ConsoleErrors errors={data.consoleErrors} />}</ReporterState>
           </section>
         </div>
       </div>
@@ -156,9 +163,16 @@ function consentLabel(consent: boolean | null): string {
   return consent ? 'Given' : 'Not given';
 }
 
+/** A part of the page drawn from the reporter's data, once it has loaded. */
+function ReporterState({ reporter, children }: { reporter: UseQueryResult<ReporterData>; children: (data: ReporterData) => ReactNode }) {
+  if (reporter.isPending) return <p className="muted">Loading…</p>;
+  if (reporter.isError) return <ErrorNotice error={reporter.error} />;
+  return children(reporter.data);
+}
+
 /** Who sent it, as the page told the widget; "verified" only when the id was signed with the project's secret. */
-function Reporter({ feedback }: { feedback: Feedback }) {
-  const { identity } = feedback;
+function Reporter({ reporter }: { reporter: ReporterData }) {
+  const { identity } = reporter;
   if (identity === null) {
     return (
       <p className="muted" data-testid="reporter">
@@ -272,12 +286,12 @@ function ConsoleErrors({ errors }: { errors: ConsoleError[] }) {
 function StatusControl({ orgId, feedback }: { orgId: string; feedback: Feedback }) {
   const queryClient = useQueryClient();
   const update = useMutation({
-    mutationFn: (status: FeedbackStatus) => api.updateFeedbackStatus(orgId, feedback.id, status),
+    mutationFn: (status: FeedbackStatus) => api.updateFeedbackStatus(orgId, feedback.id, status, feedback.version),
     onSuccess: (updated) => {
       queryClient.setQueryData(queryKeys.feedback(orgId, feedback.id), updated);
       // Show the new status in the inbox at once; the refetch below then
       // moves the item in or out of filtered views.
-      queryClient.setQueriesData<InfiniteData<Page<FeedbackSummary>>>(
+      queryClient.setQueriesData<InfiniteData<FeedbackListPage>>(
         { queryKey: queryKeys.feedbackList(orgId, updated.projectId) },
         (data) =>
           data && {
@@ -293,6 +307,12 @@ function StatusControl({ orgId, feedback }: { orgId: string; feedback: Feedback 
       void queryClient.invalidateQueries({
         queryKey: queryKeys.feedbackList(orgId, updated.projectId),
       });
+    },
+    // Someone else changed it since this page read it: show their version (the notice says why).
+    onError: (error) => {
+      if (isApiError(error, 'precondition_failed')) {
+        void queryClient.invalidateQueries({ queryKey: queryKeys.feedback(orgId, feedback.id), exact: true });
+      }
     },
   });
 

@@ -252,7 +252,6 @@ function FeedbackRow({ orgId, item }: { orgId: string; item: FeedbackSummary }) 
         <span className="feedback-excerpt">
           {item.message.trim() === '' ? <em className="muted">No message</em> : excerpt(item.message)}
         </span>
-        <span className="feedback-email muted">{item.email ?? 'Anonymous'}</span>
       </Link>
     </li>
   );
