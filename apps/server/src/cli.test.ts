@@ -1,7 +1,7 @@
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../test/cli.js';
-import { ownerAccount, PASSWORD } from '../../../test/factories.js';
+import { bearer, memberAccount, ownerAccount, PASSWORD, project, type Account } from '../../../test/factories.js';
 import { TEST_APP_ROLE } from '../../../test/database.js';
 import { startTestServer, type TestServer } from '../../../test/server.js';
 import { widgetSnippet } from './widget/assets.js';
@@ -109,6 +109,89 @@ describe('parley users reset-mfa', () => {
   it.each([
     [['users', 'reset-mfa', '--email', 'nobody@example.test'], /No account has the e-mail "nobody@example.test"/],
     [['users', 'reset-mfa'], /--email is required/],
+  ])('refuses %j with exit code 2', async (args, message) => {
+    const result = await runCli(args, env);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+});
+
+describe('parley apikeys', () => {
+  const DAY = 24 * 3_600_000;
+  const org = 'Keys Inc';
+  let owner: Account;
+  let viewer: Account;
+  beforeAll(async () => {
+    owner = await ownerAccount(server, org);
+    viewer = await memberAccount(server, owner.orgId, 'viewer');
+  });
+  const create = (...args: string[]) => runCli(['apikeys', 'create', '--org', org, ...args], env);
+  const use = (token: string) => server.rawRequest('GET', `/api/v1/orgs/${owner.orgId}`, { headers: bearer(token) });
+
+  it('creates a key for a member, prints it once with a warning on stderr, and the key works', async () => {
+    const shop = await project(server, owner.orgId);
+    const day = new Date(Date.now() + 30 * DAY).toISOString().slice(0, 10);
+    const result = await create('--email', owner.email.toUpperCase(), '--name', 'Deploys', '--scope', 'org_read', '--scope', 'feedback_read', '--project', shop.id, '--ip', '127.0.0.0/8', '--expires', day);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('This is the only time the key is shown: store it now in a secret manager. Send it as "Authorization: Bearer <key>".\n');
+    const token = /^key: (prl_\w{38})$/m.exec(result.stdout)![1]!;
+    expect(result.stdout).toMatch(new RegExp(
+      `^[0-9a-f-]{36}  active  ${token.slice(0, 12)}…  "Deploys"\n    scopes: org_read, feedback_read\n    projects: ${shop.id}; addresses: 127.0.0.0/8\n` +
+        `    created \\S+ by ${owner.email}; expires ${new Date(Date.parse(day) + DAY).toISOString()}; last used never\nkey: prl_`,
+    ));
+    expect((await use(token)).status).toBe(200);
+    const { rows } = await server.db.superuser.query("SELECT actor_type, actor_label, data->>'createdBy' AS creator FROM audit_events WHERE org_id = $1 AND action = 'api_key.created'", [owner.orgId]);
+    expect(rows).toEqual([{ actor_type: 'cli', actor_label: 'parley apikeys create', creator: owner.userId }]);
+  });
+
+  it('prints JSON with --json; --expires 90d counts days from now', async () => {
+    const before = Date.now();
+    const result = await create('--email', owner.email, '--name', 'Reporting', '--scope', 'audit_read', '--expires', '90d', '--json');
+    expect(result.code).toBe(0);
+    const key = JSON.parse(result.stdout);
+    expect(key).toMatchObject({ name: 'Reporting', scopes: ['audit_read'], projectIds: null, allowedIps: [], status: 'active', token: expect.stringMatching(/^prl_/) });
+    expect(Date.parse(key.expiresAt) - before).toBeGreaterThanOrEqual(90 * DAY);
+    expect(Date.parse(key.expiresAt) - before).toBeLessThan(90 * DAY + 60_000);
+  });
+
+  it.each([
+    [['--email', 'nobody@example.test', '--name', 'K', '--scope', 'org_read'], /No member of "Keys Inc" has the e-mail "nobody@example.test"/],
+    [['--email', 'OWNER', '--name', 'K'], /Give at least one --scope/],
+    [['--email', 'VIEWER', '--name', 'K', '--scope', 'project_write'], /A key cannot do more than its creator: the viewer role does not have project_write/],
+    [['--email', 'OWNER', '--name', 'K', '--scope', 'org_read', '--expires', 'tomorrow'], /--expires takes a number of days \(90d\) or a date/],
+    [['--email', 'OWNER', '--name', 'K', '--scope', 'org_read', '--expires', '2027-02-30'], /"2027-02-30" is neither/],
+  ])('refuses %j with exit code 2, creating nothing', async (args, message) => {
+    const named = args.map((a) => (a === 'OWNER' ? owner.email : a === 'VIEWER' ? viewer.email : a));
+    const before = await server.db.superuser.query('SELECT count(*)::int AS n FROM api_keys');
+    const result = await create(...named);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+    expect((await server.db.superuser.query('SELECT count(*)::int AS n FROM api_keys')).rows).toEqual(before.rows);
+  });
+
+  it('lists the keys (never the key itself), as text or JSON, and revokes one at once', async () => {
+    const created = JSON.parse((await create('--email', owner.email, '--name', 'Short-lived', '--scope', 'org_read', '--json')).stdout);
+    const listed = await runCli(['apikeys', 'list', '--org', org], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(`${created.id}  active  ${created.prefix}…  "Short-lived"\n    scopes: org_read\n    projects: all of the creator's; addresses: any\n`);
+    expect(listed.stdout).toMatch(/\n3 API key\(s\), 3 active\n$/);
+    expect(listed.stdout).not.toContain(created.token.slice(12));
+    const json = JSON.parse((await runCli(['apikeys', 'list', '--org', org, '--json'], env)).stdout);
+    expect(json.map((k: { name: string }) => k.name)).toEqual(['Short-lived', 'Reporting', 'Deploys']);
+    expect(Object.keys(json[0])).not.toContain('token');
+
+    const revoked = await runCli(['apikeys', 'revoke', '--org', org, '--id', created.id], env);
+    expect([revoked.code, revoked.stdout, revoked.stderr]).toEqual([0, `revoked API key ${created.id}: it is refused from now on\n`, '']);
+    const refused = await use(created.token);
+    expect([refused.status, refused.body.code]).toEqual([401, 'api_key_revoked']);
+    const { rows } = await server.db.superuser.query("SELECT actor_type, actor_label FROM audit_events WHERE action = 'api_key.revoked' AND target_id = $1", [created.id]);
+    expect(rows).toEqual([{ actor_type: 'cli', actor_label: 'parley apikeys revoke' }]);
+  });
+
+  it.each([
+    [['apikeys', 'revoke', '--org', 'Keys Inc', '--id', '00000000-0000-4000-8000-000000000000'], /No such API key in this organization/],
+    [['apikeys', 'list', '--org', 'No Such Org'], /No organization is named "No Such Org"/],
   ])('refuses %j with exit code 2', async (args, message) => {
     const result = await runCli(args, env);
     expect(result.code).toBe(2);

@@ -1,14 +1,16 @@
 import type { ParseArgsConfig } from 'node:util';
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyView } from './apikeys/service.js';
 import { verifyAuditChains } from './audit/service.js';
 import type { Context } from './context.js';
 import { currentMigration } from './db/migrate.js';
 import { withTenant } from './db/tenant.js';
 import { AppError } from './errors.js';
 import { resetMfa } from './mfa/service.js';
-import { findOrganizationIdByName, newOrganizationId } from './orgs/service.js';
+import { findMembership, findOrganizationIdByName, newOrganizationId } from './orgs/service.js';
 import { createProject } from './projects/service.js';
 import { widgetSnippet } from './widget/assets.js';
 import { createOwner } from './setup/service.js';
+import { normalizeEmail } from './users/service.js';
 
 export const USAGE = `Usage: parley <command> [options]
 
@@ -22,6 +24,16 @@ export const USAGE = `Usage: parley <command> [options]
                               end all their sessions
   projects create --org NAME --name NAME --domain D [--domain D ...] [--json]
                               create a project and print its key and snippet
+  apikeys create --org NAME --email CREATOR --name NAME --scope S [--scope S ...]
+                 [--project ID ...] [--ip RANGE ...] [--expires 2027-01-31|90d] [--json]
+                              create an API key of NAME acting for CREATOR (a
+                              member; never more than their role allows) and
+                              print it once; --expires: through that day (UTC)
+                              or that many days from now
+  apikeys list --org NAME [--json]
+                              list the organization's API keys (never the keys)
+  apikeys revoke --org NAME --id KEY_ID
+                              revoke an API key at once
   audit verify                check every organization's audit hash chain
   help                        show this text
 
@@ -66,6 +78,33 @@ async function requireOrganization(ctx: Context, name: string): Promise<string> 
   const orgId = await findOrganizationIdByName(ctx.db.app, name);
   if (!orgId) throw new CliError(`No organization is named "${name}".`);
   return orgId;
+}
+
+const DAY_MS = 24 * 3_600_000;
+
+/** `--expires`: a number of days from now (`90d`), a date (the key works through that day, UTC), or an exact date-time. */
+function parseExpiry(value: string, now: Date): Date {
+  const days = /^(\d{1,4})d$/.exec(value);
+  if (days) return new Date(now.getTime() + Number(days[1]) * DAY_MS);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const start = new Date(`${value}T00:00:00.000Z`);
+    if (!Number.isNaN(start.getTime()) && start.toISOString().startsWith(value)) return new Date(start.getTime() + DAY_MS);
+  } else if (/^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))) {
+    return new Date(value);
+  }
+  throw new CliError(`--expires takes a number of days (90d) or a date (2027-01-31: the key works through that day, UTC); "${value}" is neither.`);
+}
+
+const list = (values: Values, name: string) => (values[name] as string[] | undefined) ?? [];
+const when = (date: Date | null, otherwise: string) => date?.toISOString() ?? otherwise;
+
+function describeKey(key: ApiKeyView): string[] {
+  return [
+    `${key.id}  ${key.status}${key.revokedReason ? ` (${key.revokedReason})` : ''}  ${key.prefix}…  "${key.name}"`,
+    `    scopes: ${key.scopes.join(', ')}`,
+    `    projects: ${key.projectIds?.join(', ') ?? "all of the creator's"}; addresses: ${key.allowedIps.join(', ') || 'any'}`,
+    `    created ${key.createdAt.toISOString()} by ${key.createdBy?.email ?? '(deleted account)'}; expires ${when(key.expiresAt, 'never')}; last used ${key.lastUsedAt ? `${key.lastUsedAt.toISOString()} from ${key.lastUsedIp}` : 'never'}`,
+  ];
 }
 
 export const cliCommands: Record<string, Command> = {
@@ -127,6 +166,72 @@ export const cliCommands: Record<string, Command> = {
         out('Paste this into your pages:');
         out(`  ${snippet}`);
       }
+      return 0;
+    },
+  },
+
+  'apikeys create': {
+    options: {
+      org: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', multiple: true },
+      project: { type: 'string', multiple: true }, ip: { type: 'string', multiple: true }, expires: { type: 'string' }, json: { type: 'boolean' },
+    },
+    handler: async (ctx, values) => {
+      const org = required(values, 'org');
+      const orgId = await requireOrganization(ctx, org);
+      const email = normalizeEmail(required(values, 'email'));
+      const name = required(values, 'name');
+      const scopes = list(values, 'scope');
+      if (scopes.length === 0) throw new CliError('Give at least one --scope (see docs/permissions.md), e.g. --scope feedback_read.');
+      const { rows } = await ctx.db.app.query<{ id: string }>('SELECT id FROM users WHERE email = $1', [email]);
+      const member = rows[0] && (await findMembership(ctx.db.app, rows[0].id, orgId));
+      if (!rows[0] || !member) throw new CliError(`No member of "${org}" has the e-mail "${email}": a key acts for a member of its organization.`);
+      const now = ctx.clock.now();
+      const projects = list(values, 'project');
+      const input = {
+        name, scopes, projectIds: projects.length > 0 ? projects : null, allowedIps: list(values, 'ip'),
+        expiresAt: typeof values.expires === 'string' ? parseExpiry(values.expires, now) : null,
+      };
+      const creator = { userId: rows[0].id, role: member.role, projectIds: member.projectIds, actor: { type: 'cli' as const, label: 'parley apikeys create' } };
+      const { key, token } = await explain(createApiKey(ctx.db.app, ctx.keyring, orgId, creator, input, now));
+      if (values.json) {
+        out(JSON.stringify({ ...key, token }));
+      } else {
+        for (const line of describeKey(key)) out(line);
+        out(`key: ${token}`);
+      }
+      process.stderr.write('This is the only time the key is shown: store it now in a secret manager. Send it as "Authorization: Bearer <key>".\n');
+      return 0;
+    },
+  },
+
+  'apikeys list': {
+    options: { org: { type: 'string' }, json: { type: 'boolean' } },
+    handler: async (ctx, values) => {
+      const orgId = await requireOrganization(ctx, required(values, 'org'));
+      const keys: ApiKeyView[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await listApiKeys(ctx.db.app, orgId, { cursor, limit: 100 }, ctx.clock.now());
+        keys.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      if (values.json) {
+        out(JSON.stringify(keys));
+      } else {
+        for (const key of keys) for (const line of describeKey(key)) out(line);
+        out(`${keys.length} API key(s), ${keys.filter((k) => k.status === 'active').length} active`);
+      }
+      return 0;
+    },
+  },
+
+  'apikeys revoke': {
+    options: { org: { type: 'string' }, id: { type: 'string' } },
+    handler: async (ctx, values) => {
+      const orgId = await requireOrganization(ctx, required(values, 'org'));
+      const id = required(values, 'id');
+      await explain(revokeApiKey(ctx.db.app, orgId, id, { type: 'cli', label: 'parley apikeys revoke' }, ctx.clock.now()));
+      out(`revoked API key ${id}: it is refused from now on`);
       return 0;
     },
   },

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKey, bearer, memberAccount, ownerAccount, project, type Account } from '../../../../test/factories.js';
 import { snapshot } from '../../../../test/route-sweep.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
-import { MAX_LIVE_KEYS } from './service.js';
+import { API_SCOPES } from '../auth/permissions.js';
+import { MAX_LIVE_KEYS, revokeApiKey, type NewApiKey } from './service.js';
 
 // The API key routes: what a key looks like when created and listed, every
 // rule on creation (each refusal changes nothing), and revocation.
@@ -120,6 +121,23 @@ describe('POST /api/v1/orgs/:orgId/api-keys', () => {
       });
       expect(await snapshot(server)).toEqual(before);
       expect(await apiKey(server, limited, { projectIds: [seen.id] })).toMatchObject({ id: expect.any(String) });
+    });
+
+    it('what only the command line can send: unknown or dashboard-only scopes, ids that are not UUIDs, a year and a day', async () => {
+      const before = await snapshot(server);
+      const refusals = [
+        [{ scopes: ['root', 'org_read'] }, 'scopes: root is not a scope; the scopes are org_read, project_read, project_write, feedback_read, feedback_create, feedback_update, feedback_delete, labels_write, members_read, webhooks_read, webhooks_write, audit_read.'],
+        [{ scopes: ['members_write'] }, 'scopes: members_write cannot be given to API keys (the dashboard only).'],
+        [{ scopes: [] }, `scopes: give at least one of ${API_SCOPES.join(', ')}.`],
+        [{ projectIds: ['not-a-project'] }, 'projectIds: not-a-project is not a project of this organization that you can see.'],
+        [{ name: ' ' }, 'name: 1 to 100 characters.'],
+        [{ expiresAt: new Date(server.clock.now().getTime() + 367 * DAY) }, 'expiresAt may be at most one year (366 days) ahead; create a new key before then, or pass null for a key that never expires.'],
+      ] as const;
+      for (const [options, detail] of refusals) {
+        await expect(apiKey(server, owner, options as Partial<NewApiKey>), detail).rejects.toMatchObject({ code: 'validation_failed', detail });
+      }
+      await expect(revokeApiKey(server.ctx.db.app, owner.orgId, 'nonsense', { type: 'system' }, server.clock.now())).rejects.toMatchObject({ code: 'not_found' });
+      expect(await snapshot(server)).toEqual(before);
     });
 
     it(`the ${MAX_LIVE_KEYS + 1}st live key of an organization: 409 conflict; revoked and expired keys do not count`, async () => {

@@ -23,6 +23,7 @@ export const MAX_LIVE_KEYS = 100;
 export const MAX_EXPIRY_MS = 366 * 24 * 3_600_000;
 export const MAX_KEY_PROJECTS = 200;
 export const MAX_ALLOWED_IPS = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const API_KEY_STATUSES = ['active', 'expired', 'revoked'] as const;
 export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
@@ -131,10 +132,12 @@ function checkExpiry(expiresAt: Date | null, now: Date): Date | null {
  */
 async function checkKeyProjects(tx: Tx, projectIds: string[] | null, creatorScope: ProjectScope): Promise<string[] | null> {
   if (projectIds === null) return null;
-  const unique = [...new Set(projectIds)];
+  const unique = [...new Set(projectIds.map((id) => id.toLowerCase()))];
   if (unique.length === 0) throw new AppError('validation_failed', 'projectIds: give at least one project, or null for every project.');
   if (unique.length > MAX_KEY_PROJECTS) throw new AppError('validation_failed', `projectIds: at most ${MAX_KEY_PROJECTS} projects.`);
-  const { rows } = await tx.query<{ id: string }>(`SELECT id FROM projects WHERE id = ANY($1::uuid[]) AND ${inProjectScope('id', 2)}`, [unique, creatorScope]);
+  // Ids that are not even UUIDs (from the command line) are simply not found.
+  const wellFormed = unique.filter((id) => UUID.test(id));
+  const { rows } = await tx.query<{ id: string }>(`SELECT id FROM projects WHERE id = ANY($1::uuid[]) AND ${inProjectScope('id', 2)}`, [wellFormed, creatorScope]);
   const found = new Set(rows.map((r) => r.id));
   const unknown = unique.filter((id) => !found.has(id));
   if (unknown.length > 0) throw new AppError('validation_failed', `projectIds: ${unknown.join(', ')} ${unknown.length === 1 ? 'is not a project' : 'are not projects'} of this organization that you can see.`);
@@ -180,6 +183,7 @@ async function revokeKey(tx: Tx, orgId: string, keyId: string, reason: RevokedRe
 
 /** Revokes a key at once: its next request is refused. Revoking a revoked key changes nothing. */
 export async function revokeApiKey(pool: pg.Pool, orgId: string, keyId: string, actor: Actor, now: Date): Promise<void> {
+  if (!UUID.test(keyId)) throw new AppError('not_found', 'No such API key in this organization.');
   await withTenant(pool, orgId, async (tx) => {
     const { rows } = await tx.query<{ revoked_at: Date | null }>('SELECT revoked_at FROM api_keys WHERE id = $1 FOR UPDATE', [keyId]);
     if (!rows[0]) throw new AppError('not_found', 'No such API key in this organization.');
