@@ -156,6 +156,15 @@ export async function snapshot(server: TestServer, except: string[] = []): Promi
   );
 }
 
+/** Makes one request that must be refused with `status` and `code`, and checks that the database did not change; returns the answer. */
+export async function refusedUnchanged(server: TestServer, attempt: () => Promise<Reply>, status: number, code: string): Promise<Reply> {
+  const before = await snapshot(server);
+  const reply = await attempt();
+  expect(`${reply.status} ${reply.body?.code}`, reply.text.slice(0, 300)).toBe(`${status} ${code}`);
+  expect(await snapshot(server)).toEqual(before);
+  return reply;
+}
+
 export type Check = (route: AccessEntry, reply: Reply) => string | null;
 
 /**
