@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { actorOf, memberOf, sessionOf } from '../auth/access.js';
 import { API_SCOPES, PERMISSION_IDS } from '../auth/permissions.js';
 import type { Context } from '../context.js';
-import { DateTime, NonBlankText, Nullable, OneOf, Text, Uuid } from '../http/schemas.js';
+import { DateTime, NonBlankText, Nullable, OneOf, PageQuery, Text, Uuid } from '../http/schemas.js';
 import { API_KEY_STATUSES, createApiKey, listApiKeys, MAX_ALLOWED_IPS, MAX_KEY_PROJECTS, REVOKED_REASONS, revokeApiKey } from './service.js';
 
 const ApiKeySchema = Type.Object({
@@ -65,8 +65,7 @@ export function apiKeyRoutes(ctx: Context) {
           querystring: Type.Object(
             {
               status: Type.Optional(OneOf(API_KEY_STATUSES)),
-              cursor: Type.Optional(Type.String({ maxLength: 200 })),
-              limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: '1 to 100 (default 100).' })),
+              ...PageQuery(100),
             },
             { additionalProperties: false },
           ),

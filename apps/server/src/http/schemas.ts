@@ -27,3 +27,12 @@ export const NonBlankText = (maxLength: number) => Text({ minLength: 1, maxLengt
 
 /** The schema, or null. */
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/**
+ * The query of a paged list (http/cursor.ts): `cursor` is the previous
+ * answer's `nextCursor`; `limit` is 1 to 100 (text, as query strings are).
+ */
+export const PageQuery = (defaultLimit: number) => ({
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: "The previous page's nextCursor." })),
+  limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: `1 to 100 (default ${defaultLimit}).` })),
+});
