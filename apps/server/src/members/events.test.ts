@@ -45,6 +45,8 @@ describe('member events', () => {
     const shop = await project(server, owner.orgId);
     const patch = (body: unknown) => server.request('PATCH', `${base()}/members/${member.userId}`, { cookie: owner.cookie, body });
     expect((await patch({ role: 'viewer' })).status).toBe(200);
+    // Events are ordered by time: the second one comes a second later.
+    server.clock.advance(1000);
     expect((await patch({ projectIds: [shop.id] })).status).toBe(200);
     expect((await patch({ role: 'viewer', projectIds: [shop.id] })).status).toBe(200);
     expect(await memberEvents(member.userId)).toEqual([
