@@ -9,6 +9,9 @@ import type { ProtectionSettings } from '../apps/server/src/projects/protection.
 import type { WidgetSettings } from '../apps/server/src/projects/widget-settings.js';
 import { createOwner } from '../apps/server/src/setup/service.js';
 import { createUser } from '../apps/server/src/users/service.js';
+import { EVENT_TYPES } from '../apps/server/src/events/service.js';
+import { WebhookClient } from '../apps/server/src/webhooks/outbound.js';
+import { createWebhook, sendTestEvent, type NewWebhook } from '../apps/server/src/webhooks/service.js';
 import { solvedPayload } from './pow.js';
 import { sessionCookie, type TestServer } from './server.js';
 
@@ -115,6 +118,23 @@ export async function feedbackWithScreenshot(server: TestServer, p: Project, mes
   const sent = await submit(server, p.key, { message, screenshotId: shot.body.id });
   if (sent.status !== 201) throw new Error(`feedback: ${sent.status} ${sent.text}`);
   return sent.body.id as string;
+}
+
+/** A webhook made by `account` through the service (as the API does, minus re-authentication): every event type of the whole organization unless `options` say otherwise. */
+export async function webhook(server: TestServer, account: Account, options: Partial<NewWebhook> & { url: string }): Promise<{ id: string; secret: string }> {
+  const { db, keyring, clock, config } = server.ctx;
+  const caller = { actor: { type: 'user' as const, id: account.userId, label: account.email }, userId: account.userId, scope: null };
+  const input = { description: '', events: [...EVENT_TYPES], projectId: null, enabled: true, ...options };
+  const { webhook: created, secret } = await createWebhook(db.app, keyring, new WebhookClient(config.webhooks), account.orgId, caller, input, clock.now());
+  return { id: created.id, secret };
+}
+
+/** A test event's delivery to a webhook, after its first attempt (a disabled webhook's is not retried); returns the delivery id. */
+export async function webhookTestDelivery(server: TestServer, account: Account, webhookId: string): Promise<string> {
+  const caller = { actor: { type: 'user' as const, id: account.userId, label: account.email }, userId: account.userId, scope: null };
+  const delivery = await sendTestEvent(server.ctx.db.app, account.orgId, webhookId, caller, server.clock.now());
+  await server.jobsDone();
+  return delivery.id;
 }
 
 /** Widget settings that accept screenshots. */

@@ -4,7 +4,7 @@ import type { AccessEntry } from '../apps/server/src/auth/access.js';
 import type { Permission } from '../apps/server/src/auth/permissions.js';
 import type { Role } from '../apps/server/src/orgs/service.js';
 import { DEFAULT_PROTECTION } from '../apps/server/src/projects/protection.js';
-import { apiKey, feedbackWithScreenshot, memberAccount, ownerAccount, project, SCREENSHOTS_ON, type Account } from './factories.js';
+import { apiKey, feedbackWithScreenshot, memberAccount, ownerAccount, project, SCREENSHOTS_ON, webhook, webhookTestDelivery, type Account } from './factories.js';
 import type { Reply, RequestOptions, TestServer } from './server.js';
 
 // Sweeps over the route table: call every route the same wrong way and
@@ -46,6 +46,9 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   'PUT /api/v1/orgs/:orgId/security': { requireMfa: false, sessionIdleMinutes: 5, sessionAbsoluteHours: 1 },
   'PUT /api/v1/orgs/:orgId/projects/:projectId/protection': { ...DEFAULT_PROTECTION, minSeconds: 9 },
   'PUT /api/v1/orgs/:orgId/projects/:projectId/protection/captcha-secret': { secret: 'sweep-secret' },
+  'POST /api/v1/orgs/:orgId/webhooks': { url: 'https://hooks.example.com/parley', events: ['feedback.created'] },
+  'PATCH /api/v1/orgs/:orgId/webhooks/:webhookId': { description: 'Renamed by a sweep' },
+  'POST /api/v1/orgs/:orgId/webhooks/:webhookId/rotate-secret': { overlapHours: 1 },
 };
 
 export const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -78,6 +81,8 @@ export async function createSweepFixture(server: TestServer): Promise<SweepFixtu
   const invite = await server.request('POST', `/api/v1/orgs/${owner.orgId}/invites`, { cookie: owner.cookie, body: { email: 'pending@example.test', role: 'member' } });
   const feedbackId = await feedbackWithScreenshot(server, granted);
   const label = await server.request('POST', `/api/v1/orgs/${owner.orgId}/labels`, { cookie: owner.cookie, body: { name: 'Fixture', color: '#abcdef' } });
+  // Disabled, and on an address the sweeps' servers refuse: its one delivery is attempted here, never again during a sweep.
+  const hook = await webhook(server, owner, { url: 'https://localhost/sweep', enabled: false });
   const ids: Record<string, string> = {
     orgId: owner.orgId,
     projectId: granted.id,
@@ -87,6 +92,8 @@ export async function createSweepFixture(server: TestServer): Promise<SweepFixtu
     userId: accounts.member.userId,
     inviteId: invite.body.invite.id,
     keyId: (await apiKey(server, owner, { scopes: ['org_read'] })).id,
+    webhookId: hook.id,
+    deliveryId: await webhookTestDelivery(server, owner, hook.id),
     // Not organization objects: any well-formed id does for the sweeps.
     sessionId: randomUUID(),
     passkeyId: 'AAAA',

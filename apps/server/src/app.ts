@@ -44,6 +44,10 @@ import { registerSecurityHeaders } from './security/headers.js';
 import { setupRoutes } from './setup/routes.js';
 import { FrontDoor } from './widget/front-door.js';
 import { widgetRoutes } from './widget/routes.js';
+import { fanOutToWebhooks, WebhookDeliveries } from './webhooks/delivery.js';
+import { WEBHOOKS_CHANNEL } from './webhooks/message.js';
+import { WebhookClient } from './webhooks/outbound.js';
+import { webhookRoutes } from './webhooks/routes.js';
 
 // Dashboard API bodies are small; the widget route sets its own (64 KB) limit.
 const BODY_LIMIT = 16 * 1024;
@@ -109,22 +113,27 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   const frontDoor = new FrontDoor(shared, challenges, new CaptchaVerifier(ctx.config.captcha, app.log), connections);
   const refusals = new RefusalCounter(ctx.db.app, ctx.clock, app.log);
   const outbox = new Outbox(ctx.db.app, ctx.keyring, ctx.clock, { [MAIL_JOB]: mailJobHandler(ctx.config, app.log), [LOGIN_FAILURE_JOB]: loginFailureJob(ctx) }, app.log);
-  const events = new EventDispatcher(ctx.db.app, ctx.clock, { 'feedback.created': hydrateCreatedFeedback }, [instantNotifications(ctx)]);
+  // Reads PARLEY_WEBHOOK_CA_FILE now: a missing file stops the start.
+  const webhookClient = new WebhookClient(ctx.config.webhooks);
+  const deliveries = new WebhookDeliveries(ctx, webhookClient, app.log);
+  const events = new EventDispatcher(ctx.db.app, ctx.clock, { 'feedback.created': hydrateCreatedFeedback }, [instantNotifications(ctx), fanOutToWebhooks]);
   const queues = new Queues(ctx.db.app, app.log);
   queues.add(OUTBOX_CHANNEL, outbox.round);
   queues.add(EVENTS_CHANNEL, events.round);
+  queues.add(WEBHOOKS_CHANNEL, deliveries.round);
   queues.add(DIGEST_CHANNEL, new DailyDigest(ctx).round);
   app.decorate('queues', queues);
   let stopHousekeeping = () => {};
   app.addHook('onReady', async () => {
     await queues.start();
     refusals.start();
-    stopHousekeeping = startHousekeeping(ctx.db.app, ctx.clock, ctx.config.loginLogDays, app.log);
+    stopHousekeeping = startHousekeeping(ctx.db.app, ctx.clock, ctx.config, app.log);
   });
   // In-flight submissions and jobs finish before the process lets go of the database.
   app.addHook('onClose', async () => {
     stopHousekeeping();
     await queues.stop();
+    webhookClient.close();
     await writer.drained();
     await refusals.stop();
     await shared.close();
@@ -139,6 +148,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   await app.register(apiKeyRoutes(ctx));
   await app.register(orgRoutes(ctx));
   await app.register(projectRoutes(ctx, (key) => directory.forget(key), refusals));
+  await app.register(webhookRoutes(ctx, webhookClient));
   await app.register(feedbackRoutes(ctx, { directory, writer, frontDoor }));
   await app.register(labelRoutes(ctx));
   await app.register(auditRoutes(ctx));

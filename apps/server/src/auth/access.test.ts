@@ -33,6 +33,9 @@ const REAUTH = [
   'DELETE /api/v1/orgs/:orgId/projects/:projectId',
   'PUT /api/v1/orgs/:orgId/projects/:projectId/protection/captcha-secret',
   'POST /api/v1/orgs/:orgId/api-keys',
+  'POST /api/v1/orgs/:orgId/webhooks',
+  'PATCH /api/v1/orgs/:orgId/webhooks/:webhookId',
+  'POST /api/v1/orgs/:orgId/webhooks/:webhookId/rotate-secret',
   'POST /api/v1/me/mfa/totp',
   'DELETE /api/v1/me/mfa/totp',
   'POST /api/v1/me/mfa/passkeys/options',
@@ -91,7 +94,7 @@ describe('sweeps over every organization route', () => {
   });
 
   it("a member of another organization gets 404 for this organization's objects under their own organization's id", async () => {
-    const objectRoutes = orgRoutes(server).filter((r) => /:(projectId|feedbackId|userId|inviteId|keyId|labelId|noteId)/.test(r.url));
+    const objectRoutes = orgRoutes(server).filter((r) => /:(projectId|feedbackId|userId|inviteId|keyId|webhookId|deliveryId|labelId|noteId)/.test(r.url));
     expect(objectRoutes.length).toBeGreaterThan(5);
     await sweep(
       server,

@@ -20,7 +20,7 @@ describe('housekeeping', () => {
     await logIn(server, owner.email);
     server.clock.advance(31 * 60_000);
     const live = await logIn(server, owner.email);
-    const deleted = await sweepExpired(server.ctx.db.app, server.clock.now(), 90);
+    const deleted = await sweepExpired(server.ctx.db.app, server.clock.now(), server.ctx.config);
     expect(deleted.sessions).toBe(1);
     expect(await count('sessions')).toBe(1);
     expect((await server.request('GET', '/api/v1/me', { cookie: live })).status).toBe(200);
@@ -29,9 +29,9 @@ describe('housekeeping', () => {
   it('keeps login attempts for the retention period only', async () => {
     const before = await count('login_attempts');
     expect(before).toBeGreaterThan(0);
-    expect((await sweepExpired(server.ctx.db.app, server.clock.now(), 90)).loginAttempts).toBe(0);
+    expect((await sweepExpired(server.ctx.db.app, server.clock.now(), server.ctx.config)).loginAttempts).toBe(0);
     server.clock.advance(91 * 24 * 3_600_000);
-    expect((await sweepExpired(server.ctx.db.app, server.clock.now(), 90)).loginAttempts).toBe(before);
+    expect((await sweepExpired(server.ctx.db.app, server.clock.now(), server.ctx.config)).loginAttempts).toBe(before);
     expect(await count('login_attempts')).toBe(0);
   });
 
@@ -42,7 +42,7 @@ describe('housekeeping', () => {
       `INSERT INTO outbox (id, kind, payload_enc, created_at, run_at, done_at) VALUES (gen_random_uuid(), 'mail', '\\x00', $1, $1, $1), (gen_random_uuid(), 'mail', '\\x00', $2, $2, $2)`,
       [new Date(now.getTime() - 8 * 24 * 3_600_000), now],
     );
-    const deleted = await sweepExpired(server.ctx.db.app, now, 90);
+    const deleted = await sweepExpired(server.ctx.db.app, now, server.ctx.config);
     expect(deleted).toMatchObject({ loginBlocks: 1, outbox: 1 });
     expect(await count('login_blocks')).toBe(1);
     expect(await count('outbox')).toBe(1);

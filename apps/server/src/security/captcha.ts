@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import tls from 'node:tls';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
+import { AnswerCutOff, certificateAuthorities, exchange } from './outbound.js';
 
 // Checks a visitor's third-party captcha token with the provider's documented
 // siteverify endpoint (reCAPTCHA v3, Cloudflare Turnstile, hCaptcha): a form
@@ -110,10 +109,7 @@ export class CaptchaVerifier {
     private readonly config: Config['captcha'],
     private readonly log: Pick<FastifyBaseLogger, 'warn'>,
   ) {
-    // The operator's extra CA (a TLS-inspecting proxy, a test peer) is added
-    // to the public roots, not put in their place. Read once at start-up so a
-    // missing file stops the server instead of failing every check.
-    const ca = config.caFile ? [...tls.rootCertificates, readFileSync(config.caFile, 'utf8')] : undefined;
+    const ca = certificateAuthorities(config.caFile);
     // Connections are reused, but an idle one is closed after 4 s, before the
     // provider would drop it: siteverify is not safe to retry (a token counts
     // once), so a request must not go out on a socket about to die.
@@ -141,50 +137,17 @@ export class CaptchaVerifier {
   async #post(url: URL, body: string): Promise<{ status: number; body: string }> {
     if (url.protocol !== 'https:') throw new ProviderUnavailable(`is not an https: URL`);
     const signal = AbortSignal.timeout(this.config.timeoutMs);
+    const headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     try {
-      return await this.#request(url, body, signal);
+      const answer = await exchange(url, { method: 'POST', headers, body, agent: this.#agent, signal, maxBytes: MAX_ANSWER_BYTES });
+      if (answer.truncated) throw new ProviderUnavailable(`answered more than ${MAX_ANSWER_BYTES / 1024} KB`);
+      return { status: answer.status, body: answer.body.toString('utf8') };
     } catch (error) {
       if (error instanceof ProviderUnavailable) throw error;
       if (signal.aborted) throw new ProviderUnavailable(`did not answer within ${this.config.timeoutMs} ms`);
+      if (error instanceof AnswerCutOff) throw new ProviderUnavailable(error.message);
       const code = (error as NodeJS.ErrnoException).code;
       throw new ProviderUnavailable(`could not be reached (${code ?? (error as Error).message})`);
     }
-  }
-
-  #request(url: URL, body: string, signal: AbortSignal): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const request = https.request(
-        url,
-        {
-          method: 'POST',
-          agent: this.#agent,
-          signal,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), accept: 'application/json' },
-        },
-        (response) => {
-          const status = response.statusCode ?? 0;
-          const chunks: Buffer[] = [];
-          let size = 0;
-          const tooLarge = () => {
-            reject(new ProviderUnavailable(`answered more than ${MAX_ANSWER_BYTES / 1024} KB`));
-            request.destroy();
-          };
-          if (Number(response.headers['content-length']) > MAX_ANSWER_BYTES) return tooLarge();
-          response.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_ANSWER_BYTES) tooLarge();
-            else chunks.push(chunk);
-          });
-          response.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString('utf8') }));
-          response.on('error', reject);
-          // Cut off mid-answer (timeout, provider hung up): 'end' never comes.
-          response.on('close', () => {
-            if (!response.complete) reject(signal.aborted ? signal.reason : new ProviderUnavailable('closed the connection mid-answer'));
-          });
-        },
-      );
-      request.on('error', reject);
-      request.end(body);
-    });
   }
 }

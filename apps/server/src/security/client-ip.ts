@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { blockListOf, isInRanges, parseIpRange } from './ip-ranges.js';
+import { configuredRanges, isInRanges } from './ip-ranges.js';
 
 // The client's address for limits, blocks and logs. Headers naming a client
 // are believed only when the socket peer is a configured proxy, and then only
@@ -18,7 +18,7 @@ export type ForwardedHeader = 'x-forwarded-for' | 'forwarded';
 
 /** Builds the set of trusted proxies from config entries (IPs, CIDR ranges, `loopback`), already validated by config. */
 export function trustedProxySet(entries: readonly string[]): net.BlockList {
-  return blockListOf(entries.flatMap((entry) => (entry === 'loopback' ? ['127.0.0.0/8', '::1'] : [entry])).map((entry) => parseIpRange(entry)!));
+  return configuredRanges(entries);
 }
 
 /** `::ffff:192.0.2.1` is 192.0.2.1: one client, one key. */

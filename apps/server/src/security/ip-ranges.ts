@@ -23,6 +23,15 @@ export function blockListOf(ranges: IpRange[]): net.BlockList {
   return list;
 }
 
+/**
+ * The ranges an operator setting names (trusted proxies, webhook targets):
+ * IPs, CIDR ranges, or `loopback` for 127.0.0.0/8 and ::1. Config has
+ * validated every entry already.
+ */
+export function configuredRanges(entries: readonly string[]): net.BlockList {
+  return blockListOf(entries.flatMap((entry) => (entry === 'loopback' ? ['127.0.0.0/8', '::1'] : [entry])).map((entry) => parseIpRange(entry)!));
+}
+
 /** Whether `address` lies in one of the ranges of `list`. */
 export function isInRanges(list: net.BlockList, address: string): boolean {
   return list.check(address, net.isIPv4(address) ? 'ipv4' : 'ipv6');

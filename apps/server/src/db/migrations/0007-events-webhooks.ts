@@ -77,16 +77,24 @@ CREATE TABLE webhook_deliveries (
   webhook_id uuid NOT NULL REFERENCES webhooks ON DELETE CASCADE,
   event_id uuid NOT NULL REFERENCES events ON DELETE CASCADE,
   status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed')),
+  -- Attempts claimed so far (an instance that dies mid-attempt leaves one unrecorded).
   attempts integer NOT NULL DEFAULT 0,
   next_attempt_at timestamptz NOT NULL,
+  -- The next attempt was asked for by a person (redeliver, test event): it
+  -- goes out whatever the status, and even while the webhook is disabled.
+  manual boolean NOT NULL DEFAULT false,
+  -- Retries stop 24 hours after this.
+  first_attempt_at timestamptz,
   -- A claim by one instance; lapses if that instance dies mid-delivery.
   locked_until timestamptz,
   created_at timestamptz NOT NULL,
   completed_at timestamptz,
   UNIQUE (webhook_id, event_id)
 );
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending' OR manual;
 CREATE INDEX webhook_deliveries_log_idx ON webhook_deliveries (webhook_id, created_at DESC, id DESC);
+-- Housekeeping and the cascade from events look deliveries up by event.
+CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (event_id);
 ALTER TABLE webhook_deliveries ENABLE ROW LEVEL SECURITY;
 CREATE POLICY webhook_deliveries_tenant ON webhook_deliveries FOR ALL
   USING (org_id = app_org_id()) WITH CHECK (org_id = app_org_id());
@@ -110,6 +118,40 @@ CREATE INDEX webhook_attempts_delivery_idx ON webhook_attempts (delivery_id, att
 ALTER TABLE webhook_attempts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY webhook_attempts_tenant ON webhook_attempts FOR ALL
   USING (org_id = app_org_id()) WITH CHECK (org_id = app_org_id());
+
+-- The delivery queue's claim across organizations (any instance): leases up
+-- to p_limit due deliveries until p_lease_until, skipping those another
+-- instance holds, and counts the attempt. A lease that lapses (its instance
+-- died mid-delivery) makes the delivery due again for everyone. Deliveries
+-- of a disabled webhook wait, unless a person asked for the attempt.
+CREATE FUNCTION claim_webhook_deliveries(p_now timestamptz, p_lease_until timestamptz, p_limit integer)
+  RETURNS TABLE (id uuid, org_id uuid, attempts integer, manual boolean)
+  LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
+  AS $$
+  UPDATE webhook_deliveries d
+     SET locked_until = p_lease_until, attempts = d.attempts + 1, first_attempt_at = coalesce(d.first_attempt_at, p_now)
+   WHERE d.id IN (
+     SELECT c.id FROM webhook_deliveries c JOIN webhooks w ON w.id = c.webhook_id
+      WHERE (c.status = 'pending' OR c.manual) AND (c.manual OR w.enabled)
+        AND c.next_attempt_at <= p_now AND (c.locked_until IS NULL OR c.locked_until < p_now)
+      ORDER BY c.next_attempt_at
+      LIMIT p_limit
+      FOR UPDATE OF c SKIP LOCKED)
+  RETURNING d.id, d.org_id, d.attempts, d.manual $$;
+REVOKE ALL ON FUNCTION claim_webhook_deliveries(timestamptz, timestamptz, integer) FROM PUBLIC;
+
+-- Housekeeping across organizations: events dispatched before p_before go,
+-- with their deliveries and attempts (ON DELETE CASCADE), unless a delivery
+-- is still due. One row per event deleted.
+CREATE INDEX events_dispatched_idx ON events (dispatched_at) WHERE dispatched_at IS NOT NULL;
+CREATE FUNCTION delete_webhook_history_before(p_before timestamptz) RETURNS SETOF integer
+  LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
+  AS $$
+  DELETE FROM events e
+   WHERE e.dispatched_at < p_before
+     AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND (d.status = 'pending' OR d.manual))
+  RETURNING 1 $$;
+REVOKE ALL ON FUNCTION delete_webhook_history_before(timestamptz) FROM PUBLIC;
 
 -- Ingestion's batch insert now writes a feedback.created event per new row,
 -- in the same statement and transaction.
@@ -148,5 +190,6 @@ REVOKE ALL ON FUNCTION insert_feedback_batch FROM PUBLIC;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON events, webhooks, webhook_deliveries TO :app_role;
 GRANT SELECT, INSERT, DELETE ON webhook_attempts TO :app_role;
-GRANT EXECUTE ON FUNCTION insert_feedback_batch, claim_pending_events(integer) TO :app_role;
+GRANT EXECUTE ON FUNCTION insert_feedback_batch, claim_pending_events(integer), claim_webhook_deliveries(timestamptz, timestamptz, integer),
+  delete_webhook_history_before(timestamptz) TO :app_role;
 `;

@@ -1,0 +1,179 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { hasPermission } from '../auth/permissions.js';
+import type { Context } from '../context.js';
+import { withTenant, type Tx } from '../db/tenant.js';
+import type { Subscriber } from '../events/dispatcher.js';
+import { queueMail } from '../mail/mailer.js';
+import type { Role } from '../orgs/service.js';
+import type { AttemptOutcome, WebhookClient } from './outbound.js';
+import { originOf, payloadOf, secretField, WEBHOOKS_CHANNEL } from './message.js';
+import { signedHeaders } from './signing.js';
+
+// The delivery queue. Each event a webhook subscribes to becomes one delivery
+// row (unique per webhook and event); any instance claims due rows with a
+// lease (claim_webhook_deliveries, FOR UPDATE SKIP LOCKED), POSTs the signed
+// message, and records the attempt. A 2xx answer ends it; anything else is
+// retried with exponential backoff for 24 hours after the first attempt, then
+// the delivery fails and the webhook's creator (else the owners) gets one
+// e-mail a day at most. An instance that dies mid-attempt leaves its lease to
+// lapse: another instance sends the same message again (same webhook-id), so
+// delivery is at least once and receivers deduplicate by webhook-id.
+
+/** Deliveries claimed, and sent concurrently, per round. */
+const BATCH = 50;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+export const RETRY_WINDOW_MS = 24 * HOUR;
+/** Waits after the 1st, 2nd, … failed attempt; the last one repeats until the window ends. */
+export const BACKOFF_MS = [5_000, 30_000, 2 * MINUTE, 10 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR];
+/** Beyond the attempt's own deadline, time to record it before another instance may take the delivery over. */
+const LEASE_MARGIN_MS = 60_000;
+/** At most one "deliveries are failing" mail per webhook in this time. */
+const NOTICE_INTERVAL_MS = 24 * HOUR;
+
+export function retryDelayMs(attempt: number): number {
+  return BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length) - 1]!;
+}
+
+/** The dispatcher's subscriber: a delivery per event and enabled webhook that subscribes to its type (and project). */
+export const fanOutToWebhooks: Subscriber = async (tx, orgId, events, now) => {
+  if (events.length === 0) return;
+  const { rowCount } = await tx.query(
+    `INSERT INTO webhook_deliveries (id, org_id, webhook_id, event_id, next_attempt_at, created_at)
+     SELECT gen_random_uuid(), w.org_id, w.id, e.id, $2, $2
+       FROM unnest($3::uuid[], $4::text[], $5::uuid[]) AS e(id, type, project_id)
+       JOIN webhooks w ON w.org_id = $1 AND w.enabled AND e.type = ANY(w.events) AND (w.project_id IS NULL OR w.project_id = e.project_id)
+     ON CONFLICT (webhook_id, event_id) DO NOTHING`,
+    [orgId, now, events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.projectId)],
+  );
+  if (rowCount) await tx.query('SELECT pg_notify($1, $2)', [WEBHOOKS_CHANNEL, '']);
+};
+
+type Claim = { id: string; org_id: string; attempts: number; manual: boolean };
+type Message = { claim: Claim; webhookId: string; url: string; body: string; secrets: string[] };
+type DeliveryState = { status: 'pending' | 'succeeded' | 'failed'; locked_until: Date | null; first_attempt_at: Date; next_attempt_at: Date; webhook_id: string; event_type: string };
+
+export class WebhookDeliveries {
+  private readonly leaseMs: number;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly client: WebhookClient,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    this.leaseMs = ctx.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
+  }
+
+  /** One round of the queue (see Queues): claims due deliveries, sends them concurrently, records each attempt. */
+  readonly round = async (): Promise<boolean> => {
+    const now = this.ctx.clock.now();
+    const lease = new Date(now.getTime() + this.leaseMs);
+    const { rows: claims } = await this.ctx.db.app.query<Claim>('SELECT * FROM claim_webhook_deliveries($1, $2, $3)', [now, lease, BATCH]);
+    if (claims.length === 0) return false;
+    const byOrg = new Map<string, Claim[]>();
+    for (const claim of claims) byOrg.set(claim.org_id, [...(byOrg.get(claim.org_id) ?? []), claim]);
+    const messages = (await Promise.all([...byOrg].map(([orgId, mine]) => this.messagesOf(orgId, mine, now)))).flat();
+    const results = await Promise.allSettled(messages.map((message) => this.attempt(message, lease)));
+    for (const result of results) {
+      if (result.status === 'rejected') this.log.error({ err: result.reason }, 'webhook attempt could not be recorded; it is retried once its lease lapses');
+    }
+    return true;
+  };
+
+  /** What to send for each claimed delivery of one organization (a delivery whose webhook was just deleted is skipped). */
+  private messagesOf(orgId: string, claims: Claim[], now: Date): Promise<Message[]> {
+    return withTenant(this.ctx.db.app, orgId, async (tx) => {
+      const { rows } = await tx.query<{
+        id: string; webhook_id: string; url: string; secret_enc: Buffer; previous_secret_enc: Buffer | null; previous_secret_expires_at: Date | null;
+        type: string; data: Record<string, unknown> | null; created_at: Date;
+      }>(
+        `SELECT d.id, d.webhook_id, w.url, w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at, e.type, e.data, e.created_at
+           FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id
+          WHERE d.id = ANY($1::uuid[])`,
+        [claims.map((claim) => claim.id)],
+      );
+      const messages: Message[] = [];
+      for (const row of rows) {
+        const secrets = [await this.ctx.keyring.open(tx, row.secret_enc, secretField(orgId, row.webhook_id, 'secret'))];
+        if (row.previous_secret_enc && row.previous_secret_expires_at && row.previous_secret_expires_at > now) {
+          secrets.push(await this.ctx.keyring.open(tx, row.previous_secret_enc, secretField(orgId, row.webhook_id, 'previous_secret')));
+        }
+        const body = JSON.stringify(payloadOf({ type: row.type, createdAt: row.created_at, data: row.data }));
+        messages.push({ claim: claims.find((claim) => claim.id === row.id)!, webhookId: row.webhook_id, url: row.url, body, secrets });
+      }
+      return messages;
+    });
+  }
+
+  private async attempt(message: Message, lease: Date): Promise<void> {
+    const at = this.ctx.clock.now();
+    const outcome = await this.client.post(message.url, message.body, signedHeaders(message.secrets, message.claim.id, at, message.body));
+    await withTenant(this.ctx.db.app, message.claim.org_id, (tx) => this.record(tx, message, lease, at, outcome));
+  }
+
+  /** Logs the attempt and decides what comes next, unless the lease lapsed and another instance holds the delivery now. */
+  private async record(tx: Tx, message: Message, lease: Date, at: Date, outcome: AttemptOutcome): Promise<void> {
+    const { claim } = message;
+    const { rows } = await tx.query<DeliveryState>(
+      `SELECT d.status, d.locked_until, d.first_attempt_at, d.next_attempt_at, d.webhook_id, e.type AS event_type
+         FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1 FOR UPDATE OF d`,
+      [claim.id],
+    );
+    const state = rows[0];
+    if (!state) return; // the webhook was deleted meanwhile, with its log
+    await tx.query(
+      `INSERT INTO webhook_attempts (org_id, delivery_id, attempt, at, duration_ms, status_code, response_head, error, manual)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [claim.org_id, claim.id, claim.attempts, at, outcome.durationMs, outcome.statusCode, outcome.responseHead, outcome.error, claim.manual],
+    );
+    if (state.locked_until?.getTime() !== lease.getTime()) return;
+    let { status, next_attempt_at: next } = state;
+    let completed: Date | null = null;
+    if (outcome.ok) {
+      [status, completed] = ['succeeded', at];
+    } else if (status === 'pending') {
+      const end = state.first_attempt_at.getTime() + RETRY_WINDOW_MS;
+      if (at.getTime() >= end) [status, completed] = ['failed', at];
+      else next = new Date(Math.min(at.getTime() + retryDelayMs(claim.attempts), end));
+    }
+    await tx.query(
+      `UPDATE webhook_deliveries SET status = $2, next_attempt_at = $3, completed_at = coalesce($4, completed_at), manual = false, locked_until = NULL WHERE id = $1`,
+      [claim.id, status, next, completed],
+    );
+    if (status === 'failed' && state.status === 'pending') await this.tellOwners(tx, message, state, claim.attempts, at, outcome);
+  }
+
+  /** Mails the webhook's creator (else the owners) that a delivery failed for good: once a day per webhook at most. */
+  private async tellOwners(tx: Tx, message: Message, state: DeliveryState, attempts: number, at: Date, outcome: AttemptOutcome): Promise<void> {
+    const orgId = message.claim.org_id;
+    const { rows: hooks } = await tx.query<{ created_by: string | null; description: string }>(
+      `UPDATE webhooks SET failure_notified_at = $2 WHERE id = $1 AND (failure_notified_at IS NULL OR failure_notified_at <= $3) RETURNING created_by, description`,
+      [message.webhookId, at, new Date(at.getTime() - NOTICE_INTERVAL_MS)],
+    );
+    if (!hooks[0]) return;
+    const { rows: people } = await tx.query<{ user_id: string; email: string; role: Role }>(
+      `SELECT m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND (m.user_id = $2 OR m.role = 'owner') ORDER BY u.email`,
+      [orgId, hooks[0].created_by],
+    );
+    const creator = people.find((person) => person.user_id === hooks[0]!.created_by && hasPermission(person.role, 'webhooks_read'));
+    const recipients = creator ? [creator] : people.filter((person) => person.role === 'owner');
+    const { rows: orgs } = await tx.query<{ name: string }>('SELECT name FROM organizations WHERE id = $1', [orgId]);
+    const origin = originOf(message.url);
+    const link = new URL(`/orgs/${orgId}/webhooks/${message.webhookId}`, this.ctx.config.publicUrl).href;
+    const text = [
+      `Parley tried for 24 hours to deliver a ${state.event_type} event to a webhook of ${orgs[0]?.name ?? 'your organization'} and has given up.`,
+      '',
+      `Webhook: ${origin}${hooks[0].description ? ` (${hooks[0].description})` : ''}`,
+      `Delivery: ${message.claim.id}`,
+      `Attempts: ${attempts}, the last at ${at.toISOString()}: ${outcome.error ?? `HTTP ${outcome.statusCode}`}`,
+      '',
+      'Check that the receiver is up and answers 2xx, then redeliver from the delivery log:',
+      link,
+      '',
+      'You get this mail at most once a day per webhook, however many deliveries fail.',
+    ].join('\n');
+    for (const person of recipients) {
+      await queueMail(tx, this.ctx.keyring, { to: person.email, subject: `Webhook deliveries to ${new URL(origin).host} are failing`, text }, at);
+    }
+  }
+}
