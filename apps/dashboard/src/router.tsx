@@ -19,6 +19,7 @@ import {
   type Me,
 } from './api/types';
 import { AppError, AppLayout } from './components/app-layout';
+import { ApiReferencePage } from './pages/api-reference-page';
 import { ReauthDialog } from './components/reauth-dialog';
 import { EnrollPage } from './pages/account/enroll-page';
 import { MyLoginsPage } from './pages/account/logins-page';
@@ -53,7 +54,7 @@ export const queryClient = new QueryClient({
 });
 
 /** Pages that work without a session (a 401 there is the page's own business). */
-const SIGNED_OUT_PATHS = ['/login', '/setup', '/forgot-password', '/reset-password', '/invite'];
+const SIGNED_OUT_PATHS = ['/login', '/setup', '/forgot-password', '/reset-password', '/invite', '/api-reference'];
 
 function handleSessionProblem(error: unknown) {
   const { pathname, search, hash } = window.location;
@@ -121,6 +122,13 @@ const inviteRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/invite',
   component: InvitePage,
+});
+
+/** The REST API's reference: public, like /api/v1/openapi.json it is drawn from. */
+const apiReferenceRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/api-reference',
+  component: ApiReferencePage,
 });
 
 /** Forced MFA enrollment: the session is in stage `enroll`, so the signed-in pages are closed to it. */
@@ -247,6 +255,7 @@ const routeTree = rootRoute.addChildren([
   forgotPasswordRoute,
   resetPasswordRoute,
   inviteRoute,
+  apiReferenceRoute,
   enrollRoute,
   authenticatedRoute.addChildren([
     homeRoute,

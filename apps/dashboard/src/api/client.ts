@@ -51,6 +51,7 @@ export const screenshotUrl = (orgId: string, feedbackId: string) =>
   parley.url('/api/v1/orgs/{orgId}/feedback/{feedbackId}/screenshot', { path: { orgId, feedbackId } });
 
 export const api = {
+  getOpenApi: () => parley.get('/api/v1/openapi.json'),
   getSetup: () => parley.get('/api/v1/setup'),
   completeSetup: (input: SetupInput) => parley.post('/api/v1/setup', { body: input }),
 

@@ -1,4 +1,5 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
+import { asDocument } from '../lib/openapi';
 import { api, type LoginFilter } from './client';
 
 // Query keys live here so pages and mutations invalidate the same entries.
@@ -21,6 +22,7 @@ export const queryKeys = {
   invites: (orgId: string) => ['orgs', orgId, 'invites'] as const,
   security: (orgId: string) => ['orgs', orgId, 'security'] as const,
   invite: (token: string) => ['invite', token] as const,
+  openApi: ['openapi'] as const,
   orgLogins: (orgId: string, filter: LoginFilter) => ['orgs', orgId, 'logins', filter] as const,
 };
 
@@ -135,3 +137,10 @@ export const inviteQuery = (token: string) =>
     queryFn: () => api.lookUpInvite(token),
     gcTime: 0,
   });
+
+/** The server's OpenAPI document, for the API reference page. */
+export const openApiQuery = queryOptions({
+  queryKey: queryKeys.openApi,
+  queryFn: async () => asDocument(await api.getOpenApi()),
+  staleTime: Infinity,
+});

@@ -21,5 +21,7 @@ export async function dashboardRoutes(app: FastifyInstance): Promise<void> {
     if (!index) throw new AppError('not_found', 'The dashboard is not built. Run npm run build.');
     return reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
   };
-  for (const route of ['/', '/login', '/setup', '/forgot-password', '/reset-password', '/invite', '/account/*', '/orgs/*']) app.get(route, { config: { access: 'public' } }, page);
+  for (const route of ['/', '/login', '/setup', '/forgot-password', '/reset-password', '/invite', '/api-reference', '/account/*', '/orgs/*']) {
+    app.get(route, { config: { access: 'public' } }, page);
+  }
 }
