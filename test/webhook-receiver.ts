@@ -9,8 +9,12 @@ import { Webhook } from 'standardwebhooks';
 
 export type ReceivedWebhook = { path: string; headers: Record<string, string>; body: string; id: string };
 
-/** How to answer a request: a status (and body), or hold it open until `release`. */
-export type Answer = { status: number; headers?: Record<string, string>; body?: string } | 'hold';
+/**
+ * How to answer a request: a status and body, or a status and `bodyBytes`
+ * streamed without a Content-Length as fast as the sender reads them; or
+ * hold it open until `release`.
+ */
+export type Answer = { status: number; headers?: Record<string, string>; body?: string; bodyBytes?: number } | 'hold';
 
 export type WebhookReceiver = {
   /** http(s)://host:port, without a trailing slash. */
@@ -41,7 +45,18 @@ export async function startWebhookReceiver(options: ReceiverOptions = {}): Promi
     response.on('close', () => {
       if (!response.writableFinished) receiver.abandoned += 1;
     });
-    response.writeHead(answer.status, answer.headers).end(answer.body);
+    response.writeHead(answer.status, answer.headers);
+    if (answer.bodyBytes === undefined) return void response.end(answer.body);
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    let left = answer.bodyBytes;
+    const pump = () => {
+      while (left > 0) {
+        left -= chunk.length;
+        if (!response.write(chunk)) return void response.once('drain', pump);
+      }
+      response.end();
+    };
+    pump();
   };
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     res.on('error', () => {});
