@@ -1,5 +1,6 @@
 import { useSuspenseQuery } from '@tanstack/react-query';
 import { Link, Outlet, useRouter, type ErrorComponentProps } from '@tanstack/react-router';
+import type { ReactNode } from 'react';
 import { meQuery } from '../api/queries';
 import { useLogOut } from '../lib/use-log-out';
 import { BusyButton } from './busy-button';
@@ -17,10 +18,8 @@ export function AppLayout() {
   );
 }
 
-function TopBar() {
-  const { data: me } = useSuspenseQuery(meQuery);
-  const logOut = useLogOut();
-
+/** The bar at the top of a page: the brand, linking home, then `children` at the other end. */
+export function TopBarFrame({ children }: { children: ReactNode }) {
   return (
     <header className="topbar">
       <div className="topbar-inner">
@@ -28,27 +27,38 @@ function TopBar() {
           <span className="brand-mark" aria-hidden="true" />
           Parley
         </Link>
-        <div className="topbar-user">
-          <span className="topbar-email" data-testid="user-email">
-            {me.user.email}
-          </span>
-          <nav className="topbar-nav" aria-label="Your account">
-            <Link to="/account/security">Account security</Link>
-            <Link to="/account/logins">Login history</Link>
-          </nav>
-          <BusyButton
-            type="button"
-            variant="secondary"
-            className="button-small"
-            busy={logOut.isPending}
-            busyLabel="Logging out…"
-            onClick={() => logOut.mutate()}
-          >
-            Log out
-          </BusyButton>
-        </div>
+        {children}
       </div>
     </header>
+  );
+}
+
+function TopBar() {
+  const { data: me } = useSuspenseQuery(meQuery);
+  const logOut = useLogOut();
+
+  return (
+    <TopBarFrame>
+      <div className="topbar-user">
+        <span className="topbar-email" data-testid="user-email">
+          {me.user.email}
+        </span>
+        <nav className="topbar-nav" aria-label="Your account">
+          <Link to="/account/security">Account security</Link>
+          <Link to="/account/logins">Login history</Link>
+        </nav>
+        <BusyButton
+          type="button"
+          variant="secondary"
+          className="button-small"
+          busy={logOut.isPending}
+          busyLabel="Logging out…"
+          onClick={() => logOut.mutate()}
+        >
+          Log out
+        </BusyButton>
+      </div>
+    </TopBarFrame>
   );
 }
 

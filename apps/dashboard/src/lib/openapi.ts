@@ -50,8 +50,8 @@ export type OpenApiDocument = {
   components?: { schemas?: Record<string, Schema>; responses?: Record<string, Response>; parameters?: Record<string, Parameter> };
 };
 
-export const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
-export type Method = (typeof METHODS)[number];
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+type Method = (typeof METHODS)[number];
 
 /** The document, or an error saying it is not one this page can show. */
 export function asDocument(value: unknown): OpenApiDocument {
@@ -76,7 +76,7 @@ export type Entry = { id: string; method: Method; path: string; operation: Opera
 export type TagGroup = { name: string; description: string; entries: Entry[] };
 
 /** A stable anchor for an operation: `get-api-v1-orgs-orgId`. */
-export const anchorOf = (method: string, path: string) => `${method}-${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+const anchorOf = (method: string, path: string) => `${method}-${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
 
 /** The operations by tag, in the document's tag order (untagged ones last). */
 export function groupByTag(document: OpenApiDocument): TagGroup[] {
@@ -93,7 +93,7 @@ export function groupByTag(document: OpenApiDocument): TagGroup[] {
   return [...groups.values()].filter((group) => group.entries.length > 0);
 }
 
-export type Credentials = { kind: 'public' } | { kind: 'session' } | { kind: 'any' } | { kind: 'scope'; scope: string };
+type Credentials = { kind: 'public' } | { kind: 'session' } | { kind: 'any' } | { kind: 'scope'; scope: string };
 
 /** What an operation accepts, from its security requirements (apps/server/src/http/openapi.ts writes them). */
 export function credentialsOf(operation: Operation): Credentials {

@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { Fragment, useDeferredValue, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { openApiQuery } from '../api/queries';
+import { TopBarFrame } from '../components/app-layout';
 import { ErrorNotice } from '../components/error-notice';
 import {
   alternativesOf,
@@ -41,17 +42,11 @@ export function ApiReferencePage() {
 
   return (
     <>
-      <header className="topbar">
-        <div className="topbar-inner">
-          <Link to="/" className="brand">
-            <span className="brand-mark" aria-hidden="true" />
-            Parley
-          </Link>
-          <nav className="topbar-nav" aria-label="Site">
-            <Link to="/">Dashboard</Link>
-          </nav>
-        </div>
-      </header>
+      <TopBarFrame>
+        <nav className="topbar-nav" aria-label="Site">
+          <Link to="/">Dashboard</Link>
+        </nav>
+      </TopBarFrame>
       <main className="container" id="main">
         {document.isPending ? (
           <p className="muted">Loading the API reference…</p>
@@ -221,30 +216,38 @@ function AccessBadges({ operation }: { operation: Operation }) {
 
 function ParametersTable({ document, parameters }: { document: OpenApiDocument; parameters: Parameter[] }) {
   return (
+    <SchemaTable headings={['Name', 'In', 'Type', 'About']}>
+      {parameters.map((parameter) => (
+        <tr key={`${parameter.in} ${parameter.name}`}>
+          <th scope="row">
+            <code>{parameter.name}</code>
+            {parameter.required && <span className="required">required</span>}
+          </th>
+          <td className="nowrap">{parameter.in}</td>
+          <td>{typeLabel(document, parameter.schema)}</td>
+          <td>
+            <About description={parameter.description} schema={parameter.schema ? resolve(document, parameter.schema) : undefined} />
+          </td>
+        </tr>
+      ))}
+    </SchemaTable>
+  );
+}
+
+/** A table of parameters or members, one row each (a second row under a member holds its own members). */
+function SchemaTable({ headings, children }: { headings: string[]; children: ReactNode }) {
+  return (
     <table className="table schema-table">
       <thead>
         <tr>
-          <th scope="col">Name</th>
-          <th scope="col">In</th>
-          <th scope="col">Type</th>
-          <th scope="col">About</th>
+          {headings.map((heading) => (
+            <th key={heading} scope="col">
+              {heading}
+            </th>
+          ))}
         </tr>
       </thead>
-      <tbody>
-        {parameters.map((parameter) => (
-          <tr key={`${parameter.in} ${parameter.name}`}>
-            <th scope="row">
-              <code>{parameter.name}</code>
-              {parameter.required && <span className="required">required</span>}
-            </th>
-            <td className="nowrap">{parameter.in}</td>
-            <td>{typeLabel(document, parameter.schema)}</td>
-            <td>
-              <About description={parameter.description} schema={parameter.schema ? resolve(document, parameter.schema) : undefined} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
+      <tbody>{children}</tbody>
     </table>
   );
 }
@@ -338,41 +341,32 @@ function SchemaView({ document, schema, depth }: { document: OpenApiDocument; sc
   }
   return (
     <>
-      {(items || nullable) && <p className="muted">{typeLabel(document, resolved).replace(/^array of object/, 'array of objects')}:</p>}
-      <table className="table schema-table">
-        <thead>
-          <tr>
-            <th scope="col">Member</th>
-            <th scope="col">Type</th>
-            <th scope="col">About</th>
-          </tr>
-        </thead>
-        <tbody>
-          {Object.entries(members.properties).map(([name, member]) => (
-            <Fragment key={name}>
-              <tr>
-                <th scope="row">
-                  <code>{name}</code>
-                  {members.required?.includes(name) && <span className="required">required</span>}
-                </th>
-                <td>{typeLabel(document, member)}</td>
-                <td>
-                  <About description={undefined} schema={resolve(document, member)} />
+      {(items || nullable) && <p className="muted">{typeLabel(document, resolved)}:</p>}
+      <SchemaTable headings={['Member', 'Type', 'About']}>
+        {Object.entries(members.properties).map(([name, member]) => (
+          <Fragment key={name}>
+            <tr>
+              <th scope="row">
+                <code>{name}</code>
+                {members.required?.includes(name) && <span className="required">required</span>}
+              </th>
+              <td>{typeLabel(document, member)}</td>
+              <td>
+                <About description={undefined} schema={resolve(document, member)} />
+              </td>
+            </tr>
+            {hasMembers(document, member) && (
+              <tr className="nested-row">
+                <td colSpan={3}>
+                  <LazyDetails summary={`Members of ${name}`}>
+                    <SchemaView document={document} schema={member} depth={depth + 1} />
+                  </LazyDetails>
                 </td>
               </tr>
-              {hasMembers(document, member) && (
-                <tr className="nested-row">
-                  <td colSpan={3}>
-                    <LazyDetails summary={`Members of ${name}`}>
-                      <SchemaView document={document} schema={member} depth={depth + 1} />
-                    </LazyDetails>
-                  </td>
-                </tr>
-              )}
-            </Fragment>
-          ))}
-        </tbody>
-      </table>
+            )}
+          </Fragment>
+        ))}
+      </SchemaTable>
     </>
   );
 }
