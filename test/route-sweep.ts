@@ -46,6 +46,8 @@ export const SAMPLE_BODIES: Record<string, unknown> = {
   'PUT /api/v1/orgs/:orgId/security': { requireMfa: false, sessionIdleMinutes: 5, sessionAbsoluteHours: 1 },
   'PUT /api/v1/orgs/:orgId/projects/:projectId/protection': { ...DEFAULT_PROTECTION, minSeconds: 9 },
   'PUT /api/v1/orgs/:orgId/projects/:projectId/protection/captcha-secret': { secret: 'sweep-secret' },
+  // Any well-formed ids pass the schema; the sweeps refuse before they are looked at.
+  'PUT /api/v1/me/notifications': { orgId: '00000000-0000-4000-8000-000000000001', projectId: '00000000-0000-4000-8000-000000000002', mode: 'instant' },
   'POST /api/v1/orgs/:orgId/webhooks': { url: 'https://hooks.example.com/parley', events: ['feedback.created'] },
   'PATCH /api/v1/orgs/:orgId/webhooks/:webhookId': { description: 'Renamed by a sweep' },
   'POST /api/v1/orgs/:orgId/webhooks/:webhookId/rotate-secret': { overlapHours: 1 },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiKey, bearer, memberAccount, ownerAccount, project, type Account } from '../../../../test/factories.js';
-import { snapshot } from '../../../../test/route-sweep.js';
+import { expectRefusal } from '../../../../test/refusal.js';
 import { startTestServer, type Reply, type TestServer } from '../../../../test/server.js';
 import { withTenant } from '../db/tenant.js';
 import { recordAuditEvent, type Actor, type AuditEvent } from './service.js';
@@ -118,15 +118,6 @@ describe('GET /api/v1/orgs/:orgId/audit', () => {
   });
 
   describe('refusals, each changing nothing', () => {
-    async function expectRefused(reply: Promise<Reply>, status: number, code: string, detail?: RegExp) {
-      const before = await snapshot(server);
-      const answer = await reply;
-      expect(answer.status).toBe(status);
-      expect(answer.body.code).toBe(code);
-      if (detail) expect(answer.body.detail).toMatch(detail);
-      expect(await snapshot(server)).toEqual(before);
-    }
-
     it.each([
       ['an action with a wildcard in the middle', '?action=feedback*'],
       ['an action with capitals', '?action=Feedback.viewed'],
@@ -141,20 +132,20 @@ describe('GET /api/v1/orgs/:orgId/audit', () => {
       ['an unknown filter', '?projectId=x'],
       ['a target id over 100 characters', `?targetId=${'x'.repeat(101)}`],
     ])('400 validation_failed for %s', async (_, query) => {
-      await expectRefused(list(query), 400, 'validation_failed');
+      await expectRefusal(server, () => list(query), 400, 'validation_failed');
     });
 
     it.each(['member', 'viewer'] as const)('403 forbidden for a %s', async (role) => {
       const account = await memberAccount(server, owner.orgId, role);
-      await expectRefused(list('', { cookie: account.cookie }), 403, 'forbidden');
+      await expectRefusal(server, () => list('', { cookie: account.cookie }), 403, 'forbidden');
     });
 
     it("404 not_found for another organization's owner", async () => {
-      await expectRefused(list('', { cookie: stranger.cookie }), 404, 'not_found');
+      await expectRefusal(server, () => list('', { cookie: stranger.cookie }), 404, 'not_found');
     });
 
     it('401 unauthenticated without a session', async () => {
-      await expectRefused(list('', {}), 401, 'unauthenticated');
+      await expectRefusal(server, () => list('', {}), 401, 'unauthenticated');
     });
   });
 
@@ -167,26 +158,24 @@ describe('GET /api/v1/orgs/:orgId/audit', () => {
       expect(again.body.items[0]).toMatchObject({ action: 'api_key.request', actor: { type: 'api_key', id: key.id }, data: { method: 'GET', route: '/api/v1/orgs/:orgId/audit', status: 200 } });
     });
 
-    async function expectOnlyKeyRequestLogged(reply: Promise<Reply>, status: number, code: string, detail: RegExp) {
-      const before = await snapshot(server, ['audit_events', 'api_keys']);
+    /** Refused, and the key's request is the one thing logged. */
+    async function expectOnlyKeyRequestLogged(attempt: () => Promise<Reply>, detail: RegExp) {
       const { rows: [{ seq }] } = await server.db.superuser.query(`SELECT max(seq) AS seq FROM audit_events WHERE org_id = $1`, [owner.orgId]);
-      const answer = await reply;
-      expect([answer.status, answer.body.code]).toEqual([status, code]);
+      const answer = await expectRefusal(server, attempt, 403, 'forbidden', ['audit_events', 'api_keys']);
       expect(answer.body.detail).toMatch(detail);
-      expect(await snapshot(server, ['audit_events', 'api_keys'])).toEqual(before);
       const { rows } = await server.db.superuser.query(`SELECT action FROM audit_events WHERE org_id = $1 AND seq > $2`, [owner.orgId, seq]);
       expect(rows.map((r) => r.action)).toEqual(['api_key.request']);
     }
 
     it('403 forbidden for a key without the audit_read scope', async () => {
       const key = await apiKey(server, owner, { scopes: ['feedback_read'] });
-      await expectOnlyKeyRequestLogged(list('', { headers: bearer(key.token) }), 403, 'forbidden', /audit_read/);
+      await expectOnlyKeyRequestLogged(() => list('', { headers: bearer(key.token) }), /audit_read/);
     });
 
     it('403 forbidden for a key limited to some projects: the log covers the whole organization', async () => {
       const p = await project(server, owner.orgId);
       const key = await apiKey(server, owner, { scopes: ['audit_read'], projectIds: [p.id] });
-      await expectOnlyKeyRequestLogged(list('', { headers: bearer(key.token) }), 403, 'forbidden', /limited to some projects/);
+      await expectOnlyKeyRequestLogged(() => list('', { headers: bearer(key.token) }), /limited to some projects/);
     });
   });
 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKey, bearer, memberAccount, ownerAccount, project, type Account } from '../../../../test/factories.js';
+import { expectRefusal } from '../../../../test/refusal.js';
 import { snapshot } from '../../../../test/route-sweep.js';
-import { startTestServer, type Reply, type TestServer } from '../../../../test/server.js';
+import { startTestServer, type TestServer } from '../../../../test/server.js';
 import type { Project } from '../projects/service.js';
 
 let server: TestServer;
@@ -19,6 +20,8 @@ beforeAll(async () => {
   owner = await ownerAccount(server, 'Acme');
   stranger = await ownerAccount(server, 'Globex');
   shop = await project(server, owner.orgId);
+  // Projects are listed in creation order: a second apart, so the order is known.
+  server.clock.advance(1_000);
   blog = await project(server, owner.orgId);
   theirs = await project(server, stranger.orgId);
   limited = await memberAccount(server, owner.orgId, 'member', [shop.id]);
@@ -41,7 +44,8 @@ describe('GET /api/v1/me/notifications', () => {
   it("covers each organization the user belongs to, and only the projects a limited member may see", async () => {
     const both = await memberAccount(server, stranger.orgId, 'viewer');
     await server.db.superuser.query(`INSERT INTO memberships (org_id, user_id, role, project_ids, created_at) VALUES ($1, $2, 'member', $3, now())`, [owner.orgId, both.userId, [blog.id]]);
-    expect((await get(both)).body.items.map((i: { projectId: string }) => i.projectId)).toEqual([blog.id, theirs.id]);
+    // Organizations come in creation order; these two were created at the same (fake) instant.
+    expect((await get(both)).body.items.map((i: { projectId: string }) => i.projectId).sort()).toEqual([blog.id, theirs.id].sort());
     expect((await get(limited)).body.items.map((i: { projectId: string }) => i.projectId)).toEqual([shop.id]);
   });
 });
@@ -76,26 +80,20 @@ describe('PUT /api/v1/me/notifications', () => {
   });
 
   describe('refusals, each changing nothing', () => {
-    async function expectRefused(reply: Promise<Reply>, status: number, code: string, detail?: RegExp) {
-      const before = await snapshot(server);
-      const answer = await reply;
-      expect([answer.status, answer.body?.code]).toEqual([status, code]);
-      if (detail) expect(answer.body.detail).toMatch(detail);
-      expect(await snapshot(server)).toEqual(before);
-    }
-
     it("404 project_not_found for another tenant's project under the user's own organization", async () => {
-      await expectRefused(put(owner, { orgId: owner.orgId, projectId: theirs.id, mode: 'instant' }), 404, 'project_not_found', /No such project/);
+      const answer = await expectRefusal(server, () => put(owner, { orgId: owner.orgId, projectId: theirs.id, mode: 'instant' }), 404, 'project_not_found');
+      expect(answer.body.detail).toMatch(/No such project/);
     });
 
     it("404 not_found for another tenant's organization, with its project or one of the user's own", async () => {
-      await expectRefused(put(owner, { orgId: stranger.orgId, projectId: theirs.id, mode: 'instant' }), 404, 'not_found', /No such organization/);
-      await expectRefused(put(owner, { orgId: stranger.orgId, projectId: shop.id, mode: 'instant' }), 404, 'not_found');
+      const answer = await expectRefusal(server, () => put(owner, { orgId: stranger.orgId, projectId: theirs.id, mode: 'instant' }), 404, 'not_found');
+      expect(answer.body.detail).toMatch(/No such organization/);
+      await expectRefusal(server, () => put(owner, { orgId: stranger.orgId, projectId: shop.id, mode: 'instant' }), 404, 'not_found');
     });
 
     it('404 project_not_found for a project the limited member may not see, exactly as for one that does not exist', async () => {
-      await expectRefused(put(limited, { orgId: owner.orgId, projectId: blog.id, mode: 'instant' }), 404, 'project_not_found');
-      await expectRefused(put(limited, { orgId: owner.orgId, projectId: '6f1c0c7e-0000-4000-8000-000000000000', mode: 'instant' }), 404, 'project_not_found');
+      await expectRefusal(server, () => put(limited, { orgId: owner.orgId, projectId: blog.id, mode: 'instant' }), 404, 'project_not_found');
+      await expectRefusal(server, () => put(limited, { orgId: owner.orgId, projectId: '6f1c0c7e-0000-4000-8000-000000000000', mode: 'instant' }), 404, 'project_not_found');
     });
 
     it.each([
@@ -104,11 +102,11 @@ describe('PUT /api/v1/me/notifications', () => {
       ['no mode', { mode: undefined }],
       ['another user (mass assignment)', { userId: '6f1c0c7e-0000-4000-8000-000000000000' }],
     ])('400 validation_failed for %s', async (_, change) => {
-      await expectRefused(put(owner, { orgId: owner.orgId, projectId: shop.id, mode: 'instant', ...change }), 400, 'validation_failed');
+      await expectRefusal(server, () => put(owner, { orgId: owner.orgId, projectId: shop.id, mode: 'instant', ...change }), 400, 'validation_failed');
     });
 
     it('401 unauthenticated without a session, 403 for any API key (a preference of a person)', async () => {
-      await expectRefused(server.request('PUT', URL_, { body: { orgId: owner.orgId, projectId: shop.id, mode: 'instant' } }), 401, 'unauthenticated');
+      await expectRefusal(server, () => server.request('PUT', URL_, { body: { orgId: owner.orgId, projectId: shop.id, mode: 'instant' } }), 401, 'unauthenticated');
       const key = await apiKey(server, owner);
       const before = await snapshot(server, ['audit_events', 'api_keys']);
       for (const method of ['GET', 'PUT']) {
