@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberAccount, ownerAccount, project, RICH_SETTINGS, setProtection, type Account } from '../../../../test/factories.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
 import type { Project } from '../projects/service.js';
-import { searchQuery } from './list.js';
+import { SEARCH_WINDOW, searchQuery } from './list.js';
 
 // GET /api/v1/orgs/:orgId/feedback: the organization's inbox, every filter
 // alone and together, search, pages, project limits and refusals.
@@ -177,6 +177,37 @@ describe('GET /api/v1/orgs/:orgId/feedback', () => {
     const reply = await list(query);
     expect(`${reply.status} ${reply.body.code}`, reply.text).toBe('400 validation_failed');
     expect(reply.body.detail).toBeTruthy();
+  });
+});
+
+describe('searching more rows than the search window', () => {
+  it('finds rare words beyond the newest rows through the full-text index, common ones among them, and pages across both', async () => {
+    const big = await ownerAccount(server);
+    const p = await project(server, big.orgId);
+    // Oldest first: a rare word in the oldest row, in row 300 (inside the window), and in a labelled old row.
+    await server.db.superuser.query(
+      `INSERT INTO feedback (id, org_id, project_id, message, created_at, updated_at)
+       SELECT gen_random_uuid(), $1, $2, CASE WHEN n IN (1, 50, $3 - 300) THEN 'filler words and a zeppelin' ELSE 'filler words ' || n END,
+              timestamptz '2026-01-01' + n * interval '1 second', timestamptz '2026-01-01' + n * interval '1 second'
+         FROM generate_series(1, $3::int) AS n`,
+      [big.orgId, p.id, SEARCH_WINDOW + 500],
+    );
+    const url = `/api/v1/orgs/${big.orgId}/feedback`;
+    const search = (query: string) => server.request('GET', `${url}${query}`, { cookie: big.cookie });
+    const messages = (reply: { body: { items: { message: string; createdAt: string }[] } }) => reply.body.items.map((i) => i.createdAt);
+    const all = await search('?q=zeppelin');
+    expect(messages(all)).toEqual([SEARCH_WINDOW + 200, 50, 1].map((n) => new Date(Date.parse('2026-01-01T00:00:00Z') + n * 1000).toISOString()));
+    const first = await search('?q=zeppelin&limit=1');
+    const second = await search(`?q=zeppelin&limit=1&cursor=${first.body.nextCursor}`);
+    const third = await search(`?q=zeppelin&limit=1&cursor=${second.body.nextCursor}`);
+    expect([...messages(first), ...messages(second), ...messages(third)]).toEqual(messages(all));
+    expect(third.body.nextCursor).toBeNull();
+    const common = await search('?q=filler&limit=100');
+    expect(common.body.items).toHaveLength(100);
+    expect(common.body.items[0].createdAt).toBe(new Date(Date.parse('2026-01-01T00:00:00Z') + (SEARCH_WINDOW + 500) * 1000).toISOString());
+    const label = (await server.request('POST', `${url.replace('/feedback', '/labels')}`, { cookie: big.cookie, body: { name: 'Old', color: '#000000' } })).body.id;
+    await server.request('PATCH', `${url}/${all.body.items[2].id}`, { cookie: big.cookie, body: { labelIds: [label] } });
+    expect((await search(`?q=zeppelin&label=${label}`)).body.items.map((i: { id: string }) => i.id)).toEqual([all.body.items[2].id]);
   });
 });
 

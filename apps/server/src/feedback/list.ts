@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { withTenant } from '../db/tenant.js';
+import { withTenant, type Tx } from '../db/tenant.js';
 import { AppError } from '../errors.js';
 import { decodeCursor, pageOf, type Position } from '../http/cursor.js';
 import { inProjectScope, type ProjectScope } from '../projects/service.js';
@@ -7,9 +7,11 @@ import type { Feedback, Status } from './schema.js';
 import { ITEM_COLUMNS, selectFeedback } from './store.js';
 
 // The organization's inbox: newest first, filtered, searched, a page at a
-// time. Every value is a bound parameter; the statement only names the
+// time. Every value is a bound parameter; a statement names only the
 // conditions asked for, so the planner sees exactly the query it must answer
-// (bench/api.mjs measures each filter at a million rows).
+// (bench/api.mjs measures each filter at a million rows). Lists read the
+// feedback_inbox view, which keeps to the tenant like the table's policy but
+// lets the full-text index be used (see migration 6).
 
 export type FeedbackFilter = {
   projectId?: string;
@@ -27,6 +29,15 @@ export type FeedbackFilter = {
   cursor?: string;
   limit: number;
 };
+
+/**
+ * How many of the newest matching rows a search reads in order before it
+ * asks the full-text index instead. A word in more than (page size / this)
+ * of the rows is found among them at once; a rarer one has few enough
+ * matches for the index to find them all and sort them. Either way a page
+ * costs at most about this many rows (measured in bench/README.md, "api.mjs").
+ */
+export const SEARCH_WINDOW = 2000;
 
 /**
  * The tsquery for what someone typed: every word must occur, the last one
@@ -49,13 +60,20 @@ function checkFilter(filter: FeedbackFilter): void {
   if (filter.from && filter.to && filter.from >= filter.to) throw invalid('from must be before to.');
 }
 
-function listStatement(orgId: string, scope: ProjectScope, filter: FeedbackFilter, after: Position | undefined): { text: string; values: unknown[] } {
+type Statement = { text: string; values: unknown[] };
+
+/**
+ * The parts of one statement over the filtered rows older than `before`:
+ * `filtered` (FROM … WHERE …, the search left out), `newest` (the order),
+ * the order's columns, and `bind` for more values.
+ */
+function rowsOf(orgId: string, scope: ProjectScope, filter: FeedbackFilter, before: Position | undefined) {
   const values: unknown[] = [orgId];
   const bind = (value: unknown) => `$${values.push(value)}`;
   // With a label, rows come newest first from the label's own index
   // (feedback_labels carries created_at), however rare the label.
   const [at, id] = filter.label === undefined ? ['f.created_at', 'f.id'] : ['fl.created_at', 'fl.feedback_id'];
-  const source = filter.label === undefined ? 'feedback f' : `feedback_labels fl JOIN feedback f ON f.id = fl.feedback_id AND fl.label_id = ${bind(filter.label)}`;
+  const source = filter.label === undefined ? 'feedback_inbox f' : `feedback_labels fl JOIN feedback_inbox f ON f.id = fl.feedback_id AND fl.label_id = ${bind(filter.label)}`;
   const where = ['f.org_id = $1', inProjectScope('f.project_id', values.push(scope))];
   const equal = (column: string, value: unknown) => value !== undefined && where.push(`${column} = ${bind(value)}`);
   equal('f.project_id', filter.projectId);
@@ -66,23 +84,79 @@ function listStatement(orgId: string, scope: ProjectScope, filter: FeedbackFilte
   if (filter.ratingMax !== undefined) where.push(`f.rating <= ${bind(filter.ratingMax)}`);
   if (filter.from) where.push(`${at} >= ${bind(filter.from)}`);
   if (filter.to) where.push(`${at} < ${bind(filter.to)}`);
-  if (filter.q !== undefined) where.push(`f.search @@ to_tsquery('simple', ${bind(searchQuery(filter.q))})`);
   if (filter.assignee === 'none') where.push('f.assignee_id IS NULL');
   else equal('f.assignee_id', filter.assignee);
-  if (after) where.push(`(${at}, ${id}) < (${bind(after.createdAt)}, ${bind(after.id)}::uuid)`);
-  const page = `SELECT ${ITEM_COLUMNS} FROM ${source} WHERE ${where.join(' AND ')} ORDER BY ${at} DESC, ${id} DESC LIMIT ${bind(filter.limit + 1)}`;
-  return { text: page, values };
+  if (before) where.push(`(${at}, ${id}) < (${bind(before.createdAt)}, ${bind(before.id)}::uuid)`);
+  const matches = (column: string) => `${column} @@ to_tsquery('simple', ${bind(searchQuery(filter.q ?? ''))})`;
+  return { values, bind, at, id, matches, filtered: `FROM ${source} WHERE ${where.join(' AND ')}`, newest: `ORDER BY ${at} DESC, ${id} DESC` };
+}
+
+/** The statements a page runs, by what they do (bench/api.mjs explains them). Refuses a malformed cursor. */
+export function listStatements(orgId: string, scope: ProjectScope, filter: FeedbackFilter) {
+  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+  return {
+    /** A page without search, whole items. */
+    items(): Statement {
+      const rows = rowsOf(orgId, scope, filter, after);
+      return { text: `SELECT ${ITEM_COLUMNS} ${rows.filtered} ${rows.newest} LIMIT ${rows.bind(filter.limit + 1)}`, values: rows.values };
+    },
+    /** The matches among the newest SEARCH_WINDOW filtered rows, read in order (stops as soon as the page is full). */
+    recentMatches(): Statement {
+      const rows = rowsOf(orgId, scope, filter, after);
+      const recent = `SELECT ${rows.at} AS at, ${rows.id} AS id, f.search ${rows.filtered} ${rows.newest} LIMIT ${rows.bind(SEARCH_WINDOW)}`;
+      return { text: `SELECT w.at, w.id FROM (${recent}) w WHERE ${rows.matches('w.search')} ORDER BY w.at DESC, w.id DESC LIMIT ${rows.bind(filter.limit + 1)}`, values: rows.values };
+    },
+    /** The last row of that window, if the window is full. */
+    windowEdge(): Statement {
+      const rows = rowsOf(orgId, scope, filter, after);
+      return { text: `SELECT ${rows.at} AS at, ${rows.id} AS id ${rows.filtered} ${rows.newest} OFFSET ${rows.bind(SEARCH_WINDOW - 1)} LIMIT 1`, values: rows.values };
+    },
+    /** The matches older than the window: from the full-text index. */
+    olderMatches(edge: Position, count: number): Statement {
+      const rows = rowsOf(orgId, scope, filter, edge);
+      return { text: `SELECT ${rows.at} AS at, ${rows.id} AS id ${rows.filtered} AND ${rows.matches('f.search')} ${rows.newest} LIMIT ${rows.bind(count)}`, values: rows.values };
+    },
+  };
+}
+
+type Hit = { at: Date; id: string };
+
+/**
+ * The ids of a search's page (and one more, to know there is a next page).
+ * Reading newest first and testing each row is quick for a common word and
+ * endless for a rare one; the full-text index is the reverse. So: the
+ * newest SEARCH_WINDOW rows in order first; if they hold too few matches,
+ * the index for the older ones, with plain index scans switched off for
+ * that statement so the planner cannot fall back to the first way (its
+ * estimate for a word it has no statistics on is a guess).
+ */
+async function searchPage(tx: Tx, statements: ReturnType<typeof listStatements>, wanted: number): Promise<string[]> {
+  const run = async (statement: Statement) => (await tx.query<Hit>(statement.text, statement.values)).rows;
+  const recent = await run(statements.recentMatches());
+  if (recent.length === wanted) return recent.map((hit) => hit.id);
+  const [edge] = await run(statements.windowEdge());
+  if (!edge) return recent.map((hit) => hit.id);
+  await tx.query("SELECT set_config('enable_indexscan', 'off', true)");
+  const older = await run(statements.olderMatches({ createdAt: edge.at, id: edge.id }, wanted - recent.length));
+  await tx.query("SELECT set_config('enable_indexscan', 'on', true)");
+  return [...recent, ...older].map((hit) => hit.id);
 }
 
 export async function listFeedback(pool: pg.Pool, orgId: string, scope: ProjectScope, filter: FeedbackFilter): Promise<{ items: Feedback[]; nextCursor: string | null }> {
   checkFilter(filter);
-  const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
+  const statements = listStatements(orgId, scope, filter);
   return withTenant(pool, orgId, async (tx) => {
     if (filter.projectId !== undefined) {
       const { rowCount } = await tx.query(`SELECT 1 FROM projects WHERE id = $1 AND ${inProjectScope('id', 2)}`, [filter.projectId, scope]);
       if (rowCount === 0) throw new AppError('project_not_found', 'No such project (or you cannot see it).');
     }
-    const { text, values } = listStatement(orgId, scope, filter, after);
-    return pageOf(await selectFeedback(tx, text, values), filter.limit, (item) => item);
+    let page: Statement;
+    if (filter.q === undefined) {
+      page = statements.items();
+    } else {
+      const ids = await searchPage(tx, statements, filter.limit + 1);
+      page = { text: `SELECT ${ITEM_COLUMNS} FROM feedback f WHERE f.id = ANY($1::uuid[])`, values: [ids] };
+    }
+    return pageOf(await selectFeedback(tx, page.text, page.values), filter.limit, (item) => item);
   });
 }

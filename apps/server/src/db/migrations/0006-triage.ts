@@ -14,6 +14,18 @@ CREATE INDEX feedback_org_created_idx ON feedback (org_id, created_at DESC, id D
 CREATE INDEX feedback_status_idx ON feedback (org_id, status, created_at DESC, id DESC);
 CREATE INDEX feedback_assignee_idx ON feedback (org_id, assignee_id, created_at DESC, id DESC) WHERE assignee_id IS NOT NULL;
 
+-- What the inbox list reads (feedback/list.ts): the triage columns of the
+-- current tenant's feedback, never a sealed one. Row-level security would
+-- keep the full-text index out of reach: ahead of a policy, PostgreSQL lets
+-- only leakproof operators into an index scan, and @@ is not one, so every
+-- search would read the whole organization. The view applies the policy's
+-- condition itself (as its owner's, it reads the table without the policy);
+-- with no tenant set it has no rows. Only the app's own conditions run on it.
+CREATE VIEW feedback_inbox AS
+  SELECT id, org_id, project_id, status, rating, rating_scale, type, message, page_url, screenshot_id, assignee_id, version,
+         locale, viewport_width, viewport_height, identity_verified, created_at, updated_at, search
+    FROM feedback WHERE org_id = app_org_id();
+
 ALTER TABLE projects ADD COLUMN version integer NOT NULL DEFAULT 1;
 
 CREATE TABLE labels (
@@ -64,4 +76,5 @@ CREATE POLICY feedback_notes_tenant ON feedback_notes FOR ALL
   USING (org_id = app_org_id()) WITH CHECK (org_id = app_org_id());
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON labels, feedback_labels, feedback_notes TO :app_role;
+GRANT SELECT ON feedback_inbox TO :app_role;
 `;
