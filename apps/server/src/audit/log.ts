@@ -23,7 +23,7 @@ export const EXPORT_STALL_MS = 60_000;
 // organization hashed into the second key is running".
 const EXPORT_LOCK_CLASS = 6_001;
 
-export type AuditPage = { items: AuditItem[]; next: string | null };
+export type AuditPage = { items: AuditItem[]; nextCursor: string | null };
 
 /**
  * The audit log covers the whole organization; an API key limited to some
@@ -35,12 +35,12 @@ function assertWholeOrganization(scope: ProjectScope): void {
   }
 }
 
-/** Newest first; `cursor` is the `next` of the page before (the seq of its last event). */
+/** Newest first; `cursor` is the `nextCursor` of the page before (the seq of its last event). */
 export async function listAuditLog(ctx: Context, orgId: string, scope: ProjectScope, filters: AuditFilters, cursor: number | undefined, limit: number): Promise<AuditPage> {
   assertWholeOrganization(scope);
   const rows = await withTenant(ctx.db.app, orgId, (tx) => queryAuditEvents(tx, orgId, filters, { order: 'newest', before: cursor, limit: limit + 1 }));
   const items = rows.slice(0, limit).map(toAuditItem);
-  return { items, next: rows.length > limit ? String(items.at(-1)!.seq) : null };
+  return { items, nextCursor: rows.length > limit ? String(items.at(-1)!.seq) : null };
 }
 
 /** One line of the export: the API's item plus what recomputing its hash needs (docs/api.md, "Verifying an export"). */

@@ -51,7 +51,7 @@ describe('GET /api/v1/orgs/:orgId/audit', () => {
     });
     const { rows } = await server.db.superuser.query(`SELECT seq, encode(hash, 'hex') AS hash FROM audit_events WHERE org_id = $1 ORDER BY seq DESC`, [owner.orgId]);
     expect(reply.body.items.map((i: { seq: number; hash: string }) => ({ seq: String(i.seq), hash: i.hash }))).toEqual(rows);
-    expect(reply.body.next).toBeNull();
+    expect(reply.body.nextCursor).toBeNull();
   });
 
   it('pages by limit with the cursor of the page before, without gaps or repeats', async () => {
@@ -62,12 +62,12 @@ describe('GET /api/v1/orgs/:orgId/audit', () => {
       const reply = await list(query);
       expect(reply.status).toBe(200);
       seen.push(...reply.body.items.map((i: { seq: number }) => i.seq));
-      if (reply.body.next === null) {
+      if (reply.body.nextCursor === null) {
         expect(pages).toBe(3);
         break;
       }
       expect(reply.body.items).toHaveLength(3);
-      query = `?limit=3&cursor=${reply.body.next}`;
+      query = `?limit=3&cursor=${reply.body.nextCursor}`;
     }
     expect(seen).toEqual([11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
     expect((await list()).body.items).toHaveLength(11);

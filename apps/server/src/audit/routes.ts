@@ -50,18 +50,18 @@ export function auditRoutes(ctx: Context) {
         config: { access: { permission: 'audit_read' } },
         schema: {
           summary: 'List audit events',
-          description: 'Newest first. To page, pass the answer\'s `next` as `cursor`. An API key limited to projects cannot read the log (it covers the whole organization).',
+          description: 'Newest first. To page, pass the answer\'s `nextCursor` as `cursor`. An API key limited to projects cannot read the log (it covers the whole organization).',
           tags: ['Audit log'],
           params: OrgParams,
           querystring: Type.Object(
             {
               ...filterProperties,
-              cursor: Type.Optional(Type.String({ maxLength: 18, pattern: '^[0-9]{1,18}$', description: 'The `next` of the page before.' })),
+              cursor: Type.Optional(Type.String({ maxLength: 18, pattern: '^[0-9]{1,18}$', description: 'The `nextCursor` of the page before.' })),
               limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: `1 to 100 (default ${AUDIT_PAGE_DEFAULT}).` })),
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Object({ items: Type.Array(Type.Object(ItemProperties)), next: Nullable(Type.String()) }) },
+          response: { 200: Type.Object({ items: Type.Array(Type.Object(ItemProperties)), nextCursor: Nullable(Type.String()) }) },
         },
       },
       async (request) => {
