@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberAccount, ownerAccount, project, RICH_SETTINGS, setProtection, type Account } from '../../../../test/factories.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
+import { withTenant } from '../db/tenant.js';
 import type { Project } from '../projects/service.js';
 import { SEARCH_WINDOW, searchQuery } from './list.js';
 
@@ -208,6 +209,18 @@ describe('searching more rows than the search window', () => {
     const label = (await server.request('POST', `${url.replace('/feedback', '/labels')}`, { cookie: big.cookie, body: { name: 'Old', color: '#000000' } })).body.id;
     await server.request('PATCH', `${url}/${all.body.items[2].id}`, { cookie: big.cookie, body: { labelIds: [label] } });
     expect((await search(`?q=zeppelin&label=${label}`)).body.items.map((i: { id: string }) => i.id)).toEqual([all.body.items[2].id]);
+  });
+});
+
+describe('the feedback_inbox view', () => {
+  it("shows the app nothing without a tenant, only the tenant's rows with one, and no sealed column", async () => {
+    const { app } = server.db;
+    expect((await app.query('SELECT count(*)::int AS n FROM feedback_inbox')).rows[0].n).toBe(0);
+    const scoped = await withTenant(app, owner.orgId, (tx) => tx.query('SELECT DISTINCT org_id FROM feedback_inbox'));
+    expect(scoped.rows).toEqual([{ org_id: owner.orgId }]);
+    const { rows } = await server.db.superuser.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'feedback_inbox'");
+    expect(rows.map((r) => r.column_name).filter((name: string) => /_enc$|email|idempotency/.test(name))).toEqual([]);
+    await expect(app.query('UPDATE feedback_inbox SET status = $1', ['done'])).rejects.toThrow(/permission denied/);
   });
 });
 

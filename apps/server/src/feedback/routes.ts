@@ -1,16 +1,16 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actingUserOf, actorOf, memberOf } from '../auth/access.js';
 import { hasPermission } from '../auth/permissions.js';
 import type { Context } from '../context.js';
-import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { IF_MATCH_NOTE, ifMatchVersion, withEtag } from '../http/etag.js';
 import { NonBlankText, Nullable, Uuid } from '../http/schemas.js';
 import type { FrontDoor } from '../widget/front-door.js';
 import type { ProjectDirectory } from './ingest.js';
 import { listFeedback } from './list.js';
 import { addNote, deleteNote, listNotes } from './notes.js';
 import {
-  FeedbackChangesSchema, FeedbackPageSchema, FeedbackSchema, ListQuerySchema, NoteSchema, ReporterSchema, ServerSubmissionSchema, type Feedback,
+  FeedbackChangesSchema, FeedbackPageSchema, FeedbackSchema, ListQuerySchema, NoteSchema, ReporterSchema, ServerSubmissionSchema,
 } from './schema.js';
 import { readScreenshot } from './screenshots.js';
 import { createServerFeedback, deleteFeedback, getFeedback, readReporter, updateFeedback } from './service.js';
@@ -27,7 +27,6 @@ const PageQuery = Type.Object(
   { cursor: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', default: '25' })) },
   { additionalProperties: false },
 );
-const IF_MATCH = 'Send If-Match with the ETag you read to refuse the change (412 precondition_failed) if someone changed it since.';
 
 type Deps = { directory: ProjectDirectory; writer: FeedbackWriter; frontDoor: FrontDoor };
 
@@ -35,11 +34,6 @@ type Deps = { directory: ProjectDirectory; writer: FeedbackWriter; frontDoor: Fr
 function targetOf(request: FastifyRequest): FeedbackTarget {
   const { orgId, feedbackId } = request.params as { orgId: string; feedbackId: string };
   return { orgId, feedbackId, scope: memberOf(request).projectIds };
-}
-
-function withEtag(reply: FastifyReply, feedback: Feedback): Feedback {
-  setEtag(reply, feedback.version);
-  return feedback;
 }
 
 /** Whether the caller also has `permission`: a session's role, or a key's scopes and its creator's role. */
@@ -166,7 +160,7 @@ export function feedbackRoutes(ctx: Context, deps: Deps) {
         config: { access: { permission: 'feedback_update' } },
         schema: {
           summary: 'Triage feedback',
-          description: `Change the status, the assignee (a member who can see the project; null to unassign) or the labels (the whole set). ${IF_MATCH}`,
+          description: `Change the status, the assignee (a member who can see the project; null to unassign) or the labels (the whole set). ${IF_MATCH_NOTE}`,
           tags: ['Feedback'],
           params: FeedbackParams,
           body: FeedbackChangesSchema,
@@ -181,7 +175,7 @@ export function feedbackRoutes(ctx: Context, deps: Deps) {
       '/api/v1/orgs/:orgId/feedback/:feedbackId',
       {
         config: { access: { permission: 'feedback_delete' } },
-        schema: { summary: 'Delete feedback', description: `With its screenshot, notes and labels. ${IF_MATCH}`, tags: ['Feedback'], params: FeedbackParams, response: { 204: Type.Null() } },
+        schema: { summary: 'Delete feedback', description: `With its screenshot, notes and labels. ${IF_MATCH_NOTE}`, tags: ['Feedback'], params: FeedbackParams, response: { 204: Type.Null() } },
       },
       async (request, reply) => {
         await deleteFeedback(ctx.db.app, targetOf(request), ifMatchVersion(request), actorOf(request), ctx.clock.now());

@@ -14,6 +14,15 @@ export function setEtag(reply: FastifyReply, version: number): void {
   reply.header('etag', etagOf(version));
 }
 
+/** The answer, with its version as the ETag. */
+export function withEtag<T extends { version: number }>(reply: FastifyReply, answer: T): T {
+  setEtag(reply, answer.version);
+  return answer;
+}
+
+/** How a route's documentation says it honours If-Match. */
+export const IF_MATCH_NOTE = 'Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.';
+
 /** The version If-Match asks for: undefined without the header or for `*`. */
 export function ifMatchVersion(request: FastifyRequest): number | undefined {
   const header = request.headers['if-match'];

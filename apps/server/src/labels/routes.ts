@@ -2,16 +2,15 @@ import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../auth/access.js';
 import type { Context } from '../context.js';
-import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { IF_MATCH_NOTE, ifMatchVersion, withEtag } from '../http/etag.js';
 import { DateTime, NonBlankText, Uuid } from '../http/schemas.js';
-import { createLabel, deleteLabel, listLabels, MAX_LABELS, updateLabel, type Label } from './service.js';
+import { createLabel, deleteLabel, listLabels, MAX_LABELS, updateLabel } from './service.js';
 
 const LabelSchema = Type.Object({ id: Type.String(), name: Type.String(), color: Type.String(), version: Type.Integer(), createdAt: DateTime, updatedAt: DateTime });
 const Name = NonBlankText(50);
 const Color = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: '#rrggbb (stored in lower case)' });
 const OrgParams = Type.Object({ orgId: Uuid });
 const LabelParams = Type.Object({ orgId: Uuid, labelId: Uuid });
-const IF_MATCH = 'Send If-Match with the ETag (version) you read to refuse the change (412 precondition_failed) if someone changed it since.';
 
 export function labelRoutes(ctx: Context) {
   return async (app: FastifyInstance) => {
@@ -41,8 +40,7 @@ export function labelRoutes(ctx: Context) {
       },
       async (request, reply) => {
         const label = await createLabel(ctx.db.app, request.params.orgId, request.body, actorOf(request), ctx.clock.now());
-        setEtag(reply, label.version);
-        return reply.code(201).send(label);
+        return reply.code(201).send(withEtag(reply, label));
       },
     );
 
@@ -52,7 +50,7 @@ export function labelRoutes(ctx: Context) {
         config: { access: { permission: 'labels_write' } },
         schema: {
           summary: 'Rename or recolour a label',
-          description: IF_MATCH,
+          description: IF_MATCH_NOTE,
           tags: ['Labels'],
           params: LabelParams,
           body: Type.Object({ name: Type.Optional(Name), color: Type.Optional(Color) }, { additionalProperties: false, minProperties: 1 }),
@@ -61,9 +59,7 @@ export function labelRoutes(ctx: Context) {
       },
       async (request, reply) => {
         const { orgId, labelId } = request.params;
-        const label: Label = await updateLabel(ctx.db.app, orgId, labelId, request.body, ifMatchVersion(request), actorOf(request), ctx.clock.now());
-        setEtag(reply, label.version);
-        return label;
+        return withEtag(reply, await updateLabel(ctx.db.app, orgId, labelId, request.body, ifMatchVersion(request), actorOf(request), ctx.clock.now()));
       },
     );
 
@@ -71,7 +67,7 @@ export function labelRoutes(ctx: Context) {
       '/api/v1/orgs/:orgId/labels/:labelId',
       {
         config: { access: { permission: 'labels_write' } },
-        schema: { summary: 'Delete a label', description: `It is taken off every feedback that had it. ${IF_MATCH}`, tags: ['Labels'], params: LabelParams, response: { 204: Type.Null() } },
+        schema: { summary: 'Delete a label', description: `It is taken off every feedback that had it. ${IF_MATCH_NOTE}`, tags: ['Labels'], params: LabelParams, response: { 204: Type.Null() } },
       },
       async (request, reply) => {
         const { orgId, labelId } = request.params;

@@ -1,9 +1,9 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { actorOf, memberOf } from '../auth/access.js';
 import type { Context } from '../context.js';
-import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { IF_MATCH_NOTE, ifMatchVersion, setEtag, withEtag } from '../http/etag.js';
 import { DateTime, NonBlankText, Text, Uuid } from '../http/schemas.js';
 import { MAX_DOMAINS } from './domains.js';
 import type { RefusalCounter } from '../security/refusals.js';
@@ -43,7 +43,6 @@ const Domains = Type.Array(Text({ minLength: 1, maxLength: 300 }), { maxItems: M
 
 const OrgParams = Type.Object({ orgId: Uuid });
 const ProjectParams = Type.Object({ orgId: Uuid, projectId: Uuid });
-const IF_MATCH = 'Send If-Match with the ETag (version) you read to refuse the change (412 precondition_failed) if someone changed the project since.';
 
 /** The project a `:projectId` route names, as the caller may reach it (params already validated). */
 function targetOf(request: FastifyRequest): ProjectTarget {
@@ -51,11 +50,6 @@ function targetOf(request: FastifyRequest): ProjectTarget {
   return { orgId, projectId, scope: memberOf(request).projectIds };
 }
 
-/** The answer with the project's version as its ETag. */
-function withEtag<T extends { version: number }>(reply: FastifyReply, answer: T): T {
-  setEtag(reply, answer.version);
-  return answer;
-}
 
 // What each third-party captcha needs on the customer's page (docs/captcha.md).
 const CAPTCHA_CSP: Record<string, Record<string, string[]>> = {
@@ -135,7 +129,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
         config: { access: { permission: 'project_write' } },
         schema: {
           summary: 'Change a project',
-          description: `Its name, allowed domains or widget settings (the whole settings object). ${IF_MATCH}`,
+          description: `Its name, allowed domains or widget settings (the whole settings object). ${IF_MATCH_NOTE}`,
           tags: ['Projects'],
           params: ProjectParams,
           body: Type.Object(
@@ -159,7 +153,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
         config: { access: { permission: 'project_write' }, reauth: true },
         schema: {
           summary: 'Delete a project',
-          description: `With all its feedback, screenshots, notes, webhooks and notification choices. Cannot be undone. ${IF_MATCH}`,
+          description: `With all its feedback, screenshots, notes, webhooks and notification choices. Cannot be undone. ${IF_MATCH_NOTE}`,
           tags: ['Projects'],
           params: ProjectParams,
           response: { 204: Type.Null() },
@@ -178,7 +172,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
         config: { access: { permission: 'project_write' }, reauth: true, secretAnswer: true },
         schema: {
           summary: 'Replace the identity secret',
-          description: `A new secret for signing visitor identities (docs/widget.md); shown only in this answer. The old one stops working at once. ${IF_MATCH}`,
+          description: `A new secret for signing visitor identities (docs/widget.md); shown only in this answer. The old one stops working at once. ${IF_MATCH_NOTE}`,
           tags: ['Projects'],
           params: ProjectParams,
           response: { 201: Type.Object({ secret: Type.String(), version: Type.Integer() }) },
@@ -206,7 +200,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
       protectionUrl,
       {
         config: { access: { permission: 'project_write' } },
-        schema: { summary: "Replace a project's protection", description: IF_MATCH, tags: ['Projects'], params: ProjectParams, body: ProtectionSettingsSchema, response: { 200: ProtectionSchema } },
+        schema: { summary: "Replace a project's protection", description: IF_MATCH_NOTE, tags: ['Projects'], params: ProjectParams, body: ProtectionSettingsSchema, response: { 200: ProtectionSchema } },
       },
       async (request, reply) => {
         const { key, protection } = await updateProtection(ctx.db.app, targetOf(request), request.body, ifMatchVersion(request), actorOf(request), ctx.clock.now());
@@ -222,7 +216,7 @@ export function projectRoutes(ctx: Context, onProjectChanged: (key: string) => v
         config: { access: { permission: 'project_write' }, reauth: true },
         schema: {
           summary: 'Store the captcha secret',
-          description: `The third-party captcha provider's secret, stored sealed and never shown again. ${IF_MATCH}`,
+          description: `The third-party captcha provider's secret, stored sealed and never shown again. ${IF_MATCH_NOTE}`,
           tags: ['Projects'],
           params: ProjectParams,
           body: Type.Object({ secret: Text({ minLength: 1, maxLength: 500, pattern: '^[\\x21-\\x7e]+$' }) }, { additionalProperties: false }),
