@@ -54,7 +54,7 @@ export async function apiKey(server: TestServer, account: Account, options: Part
   const { db, keyring, clock } = server.ctx;
   const member = await findMembership(db.app, account.userId, account.orgId);
   if (!member) throw new Error(`${account.email} is not a member of ${account.orgId}`);
-  const creator = { ...member, userId: account.userId, actor: { type: 'user' as const, id: account.userId, label: account.email } };
+  const creator = { userId: account.userId, actor: { type: 'user' as const, id: account.userId, label: account.email } };
   const input = { name: `Key ${unique()}`, scopes: API_SCOPES.filter((s) => hasPermission(member.role, s)), projectIds: null, allowedIps: [], expiresAt: null, ...options };
   const { key, token } = await createApiKey(db.app, keyring, account.orgId, creator, input, clock.now());
   return { id: key.id, token };

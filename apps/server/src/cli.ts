@@ -191,7 +191,7 @@ export const cliCommands: Record<string, Command> = {
         name, scopes, projectIds: projects.length > 0 ? projects : null, allowedIps: list(values, 'ip'),
         expiresAt: typeof values.expires === 'string' ? parseExpiry(values.expires, now) : null,
       };
-      const creator = { userId: rows[0].id, role: member.role, projectIds: member.projectIds, actor: { type: 'cli' as const, label: 'parley apikeys create' } };
+      const creator = { userId: rows[0].id, actor: { type: 'cli' as const, label: 'parley apikeys create' } };
       const { key, token } = await explain(createApiKey(ctx.db.app, ctx.keyring, orgId, creator, input, now));
       if (values.json) {
         out(JSON.stringify({ ...key, token }));

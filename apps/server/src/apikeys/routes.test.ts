@@ -3,7 +3,7 @@ import { apiKey, bearer, memberAccount, ownerAccount, project, type Account } fr
 import { snapshot } from '../../../../test/route-sweep.js';
 import { startTestServer, type TestServer } from '../../../../test/server.js';
 import { API_SCOPES } from '../auth/permissions.js';
-import { MAX_LIVE_KEYS, revokeApiKey, type NewApiKey } from './service.js';
+import { createApiKey, MAX_LIVE_KEYS, revokeApiKey, type NewApiKey } from './service.js';
 
 // The API key routes: what a key looks like when created and listed, every
 // rule on creation (each refusal changes nothing), and revocation.
@@ -123,7 +123,7 @@ describe('POST /api/v1/orgs/:orgId/api-keys', () => {
       expect(await apiKey(server, limited, { projectIds: [seen.id] })).toMatchObject({ id: expect.any(String) });
     });
 
-    it('what only the command line can send: unknown or dashboard-only scopes, ids that are not UUIDs, a year and a day', async () => {
+    it('what only the command line can send: unknown or dashboard-only scopes, ids that are not UUIDs, a year and a day, a creator from elsewhere', async () => {
       const before = await snapshot(server);
       const refusals = [
         [{ scopes: ['root', 'org_read'] }, 'scopes: root is not a scope; the scopes are org_read, project_read, project_write, feedback_read, feedback_create, feedback_update, feedback_delete, labels_write, members_read, webhooks_read, webhooks_write, audit_read.'],
@@ -137,6 +137,9 @@ describe('POST /api/v1/orgs/:orgId/api-keys', () => {
         await expect(apiKey(server, owner, options as Partial<NewApiKey>), detail).rejects.toMatchObject({ code: 'validation_failed', detail });
       }
       await expect(revokeApiKey(server.ctx.db.app, owner.orgId, 'nonsense', { type: 'system' }, server.clock.now())).rejects.toMatchObject({ code: 'not_found' });
+      const stranger = { userId: other.userId, actor: { type: 'system' as const } };
+      await expect(createApiKey(server.ctx.db.app, server.ctx.keyring, owner.orgId, stranger, { name: 'Foreign', scopes: ['org_read'], projectIds: null, allowedIps: [], expiresAt: null }, server.clock.now()))
+        .rejects.toMatchObject({ code: 'forbidden', detail: 'An API key acts for a member of its organization; its creator is not one.' });
       expect(await snapshot(server)).toEqual(before);
     });
 

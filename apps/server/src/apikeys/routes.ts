@@ -1,6 +1,6 @@
 import { Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { actorOf, memberOf, sessionOf } from '../auth/access.js';
+import { actorOf, sessionOf } from '../auth/access.js';
 import { API_SCOPES, PERMISSION_IDS } from '../auth/permissions.js';
 import type { Context } from '../context.js';
 import { DateTime, NonBlankText, Nullable, OneOf, PageQuery, Text, Uuid } from '../http/schemas.js';
@@ -95,8 +95,7 @@ export function apiKeyRoutes(ctx: Context) {
       },
       async (request, reply) => {
         const { name, scopes, projectIds, allowedIps, expiresAt } = request.body;
-        const member = memberOf(request);
-        const creator = { userId: sessionOf(request).userId, role: member.role, projectIds: member.projectIds, actor: actorOf(request) };
+        const creator = { userId: sessionOf(request).userId, actor: actorOf(request) };
         const input = { name, scopes, projectIds: projectIds ?? null, allowedIps: allowedIps ?? [], expiresAt: expiresAt == null ? null : new Date(expiresAt) };
         const created = await createApiKey(ctx.db.app, ctx.keyring, request.params.orgId, creator, input, ctx.clock.now());
         return reply.code(201).header('cache-control', 'no-store').send(created);

@@ -86,8 +86,8 @@ export async function listApiKeys(pool: pg.Pool, orgId: string, query: ApiKeyQue
   return { items: page.items.map((row) => toView(row, now)), nextCursor: page.nextCursor };
 }
 
-/** Who a new key acts for: its creator's standing in the organization now, and how the audit log names who created it. */
-export type KeyCreator = { userId: string; role: Role; projectIds: ProjectScope; actor: Actor };
+/** Who a new key acts for, and how the audit log names who created it (the user, or the command line). */
+export type KeyCreator = { userId: string; actor: Actor };
 
 export type NewApiKey = { name: string; scopes: string[]; projectIds: string[] | null; allowedIps: string[]; expiresAt: Date | null };
 
@@ -148,13 +148,19 @@ async function checkKeyProjects(tx: Tx, projectIds: string[] | null, creatorScop
 export async function createApiKey(pool: pg.Pool, keyring: Keyring, orgId: string, creator: KeyCreator, input: NewApiKey, now: Date): Promise<{ key: ApiKeyView; token: string }> {
   const name = input.name.trim();
   if (name.length < 1 || name.length > 100) throw new AppError('validation_failed', 'name: 1 to 100 characters.');
-  const scopes = checkScopes(input.scopes, creator.role);
   const allowedIps = checkAllowedIps(input.allowedIps);
   const expiresAt = checkExpiry(input.expiresAt, now);
   const { token, prefix } = newApiKey();
   const id = randomUUID();
   return withTenant(pool, orgId, async (tx) => {
-    const projectIds = await checkKeyProjects(tx, input.projectIds, creator.projectIds);
+    // The creator's standing, held until the key is stored: a demotion
+    // committed meanwhile is read here, and one that comes later waits and
+    // then narrows this key too.
+    const standing = await tx.query<{ role: Role; project_ids: ProjectScope }>('SELECT role, project_ids FROM memberships WHERE org_id = $1 AND user_id = $2 FOR SHARE', [orgId, creator.userId]);
+    if (!standing.rows[0]) throw new AppError('forbidden', 'An API key acts for a member of its organization; its creator is not one.');
+    const { role, project_ids: reach } = standing.rows[0];
+    const scopes = checkScopes(input.scopes, role);
+    const projectIds = await checkKeyProjects(tx, input.projectIds, reach);
     // One creation at a time per organization, so two cannot both pass the count.
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`parley:api-keys:${orgId}`]);
     const live = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys WHERE org_id = $2 AND ${LIVE}`, [now, orgId]);
