@@ -51,7 +51,23 @@ export const fanOutToWebhooks: Subscriber = async (tx, orgId, events, now) => {
 
 type Claim = { id: string; org_id: string; attempts: number; manual: boolean };
 type Message = { claim: Claim; webhookId: string; url: string; body: string; secrets: string[] };
-type DeliveryState = { status: 'pending' | 'succeeded' | 'failed'; locked_until: Date | null; first_attempt_at: Date; next_attempt_at: Date; webhook_id: string; event_type: string };
+type Sent = { message: Message; at: Date; outcome: AttemptOutcome };
+type Status = 'pending' | 'succeeded' | 'failed';
+type DeliveryState = { id: string; status: Status; locked_until: Date | null; first_attempt_at: Date; next_attempt_at: Date; event_type: string };
+
+/**
+ * What an attempt makes of its delivery: a 2xx ends it; a failed attempt of
+ * a pending delivery is retried after the backoff, but never past 24 hours
+ * after the first attempt, and fails for good at that point. A manual attempt
+ * of a finished delivery leaves it as it was unless it succeeds.
+ */
+function nextState(state: Pick<DeliveryState, 'status' | 'first_attempt_at' | 'next_attempt_at'>, attempt: number, at: Date, ok: boolean) {
+  if (ok) return { status: 'succeeded' as Status, next: state.next_attempt_at, completed: at };
+  if (state.status !== 'pending') return { status: state.status, next: state.next_attempt_at, completed: null };
+  const end = state.first_attempt_at.getTime() + RETRY_WINDOW_MS;
+  if (at.getTime() >= end) return { status: 'failed' as Status, next: state.next_attempt_at, completed: at };
+  return { status: state.status, next: new Date(Math.min(at.getTime() + retryDelayMs(attempt), end)), completed: null };
+}
 
 export class WebhookDeliveries {
   private readonly leaseMs: number;
@@ -72,13 +88,25 @@ export class WebhookDeliveries {
     if (claims.length === 0) return false;
     const byOrg = new Map<string, Claim[]>();
     for (const claim of claims) byOrg.set(claim.org_id, [...(byOrg.get(claim.org_id) ?? []), claim]);
-    const messages = (await Promise.all([...byOrg].map(([orgId, mine]) => this.messagesOf(orgId, mine, now)))).flat();
-    const results = await Promise.allSettled(messages.map((message) => this.attempt(message, lease)));
+    const results = await Promise.allSettled([...byOrg].map(([orgId, mine]) => this.deliver(orgId, mine, now, lease)));
     for (const result of results) {
-      if (result.status === 'rejected') this.log.error({ err: result.reason }, 'webhook attempt could not be recorded; it is retried once its lease lapses');
+      if (result.status === 'rejected') this.log.error({ err: result.reason }, 'webhook attempts could not be recorded; they are made again once their lease lapses');
     }
     return true;
   };
+
+  /**
+   * One organization's claimed deliveries: sent concurrently, then recorded
+   * in one transaction (one commit per round, not one per attempt).
+   */
+  private async deliver(orgId: string, claims: Claim[], now: Date, lease: Date): Promise<void> {
+    const messages = await this.messagesOf(orgId, claims, now);
+    const sent = await Promise.all(messages.map(async (message): Promise<Sent> => {
+      const at = this.ctx.clock.now();
+      return { message, at, outcome: await this.client.post(message.url, message.body, signedHeaders(message.secrets, message.claim.id, at, message.body)) };
+    }));
+    await withTenant(this.ctx.db.app, orgId, (tx) => this.record(tx, orgId, sent, lease));
+  }
 
   /** What to send for each claimed delivery of one organization (a delivery whose webhook was just deleted is skipped). */
   private messagesOf(orgId: string, claims: Claim[], now: Date): Promise<Message[]> {
@@ -92,11 +120,17 @@ export class WebhookDeliveries {
           WHERE d.id = ANY($1::uuid[])`,
         [claims.map((claim) => claim.id)],
       );
+      // Deliveries of one webhook share its secrets: each is opened once per round.
+      const secretsOf = new Map<string, string[]>();
       const messages: Message[] = [];
       for (const row of rows) {
-        const secrets = [await this.ctx.keyring.open(tx, row.secret_enc, secretField(orgId, row.webhook_id, 'secret'))];
-        if (row.previous_secret_enc && row.previous_secret_expires_at && row.previous_secret_expires_at > now) {
-          secrets.push(await this.ctx.keyring.open(tx, row.previous_secret_enc, secretField(orgId, row.webhook_id, 'previous_secret')));
+        let secrets = secretsOf.get(row.webhook_id);
+        if (!secrets) {
+          secrets = [await this.ctx.keyring.open(tx, row.secret_enc, secretField(orgId, row.webhook_id, 'secret'))];
+          if (row.previous_secret_enc && row.previous_secret_expires_at && row.previous_secret_expires_at > now) {
+            secrets.push(await this.ctx.keyring.open(tx, row.previous_secret_enc, secretField(orgId, row.webhook_id, 'previous_secret')));
+          }
+          secretsOf.set(row.webhook_id, secrets);
         }
         const body = JSON.stringify(payloadOf({ type: row.type, createdAt: row.created_at, data: row.data }));
         messages.push({ claim: claims.find((claim) => claim.id === row.id)!, webhookId: row.webhook_id, url: row.url, body, secrets });
@@ -105,46 +139,46 @@ export class WebhookDeliveries {
     });
   }
 
-  private async attempt(message: Message, lease: Date): Promise<void> {
-    const at = this.ctx.clock.now();
-    const outcome = await this.client.post(message.url, message.body, signedHeaders(message.secrets, message.claim.id, at, message.body));
-    await withTenant(this.ctx.db.app, message.claim.org_id, (tx) => this.record(tx, message, lease, at, outcome));
-  }
-
-  /** Logs the attempt and decides what comes next, unless the lease lapsed and another instance holds the delivery now. */
-  private async record(tx: Tx, message: Message, lease: Date, at: Date, outcome: AttemptOutcome): Promise<void> {
-    const { claim } = message;
+  /**
+   * Logs the attempts and decides what comes next for each delivery, in
+   * three statements whatever their number. A delivery that is gone (its
+   * webhook deleted meanwhile) is skipped; one whose lease lapsed is logged
+   * but left to the instance that holds it now.
+   */
+  private async record(tx: Tx, orgId: string, sent: Sent[], lease: Date): Promise<void> {
     const { rows } = await tx.query<DeliveryState>(
-      `SELECT d.status, d.locked_until, d.first_attempt_at, d.next_attempt_at, d.webhook_id, e.type AS event_type
-         FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1 FOR UPDATE OF d`,
-      [claim.id],
+      `SELECT d.id, d.status, d.locked_until, d.first_attempt_at, d.next_attempt_at, e.type AS event_type
+         FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ANY($1::uuid[]) ORDER BY d.id FOR UPDATE OF d`,
+      [sent.map(({ message }) => message.claim.id)],
     );
-    const state = rows[0];
-    if (!state) return; // the webhook was deleted meanwhile, with its log
+    const states = new Map(rows.map((row) => [row.id, row]));
+    const logged = sent.filter(({ message }) => states.has(message.claim.id));
+    const column = <T>(pick: (one: Sent) => T) => logged.map(pick);
     await tx.query(
       `INSERT INTO webhook_attempts (org_id, delivery_id, attempt, at, duration_ms, status_code, response_head, error, manual)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [claim.org_id, claim.id, claim.attempts, at, outcome.durationMs, outcome.statusCode, outcome.responseHead, outcome.error, claim.manual],
+       SELECT $1, * FROM unnest($2::uuid[], $3::int[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::boolean[])`,
+      [
+        orgId, column((s) => s.message.claim.id), column((s) => s.message.claim.attempts), column((s) => s.at), column((s) => s.outcome.durationMs),
+        column((s) => s.outcome.statusCode), column((s) => s.outcome.responseHead), column((s) => s.outcome.error), column((s) => s.message.claim.manual),
+      ],
     );
-    if (state.locked_until?.getTime() !== lease.getTime()) return;
-    let { status, next_attempt_at: next } = state;
-    let completed: Date | null = null;
-    if (outcome.ok) {
-      [status, completed] = ['succeeded', at];
-    } else if (status === 'pending') {
-      const end = state.first_attempt_at.getTime() + RETRY_WINDOW_MS;
-      if (at.getTime() >= end) [status, completed] = ['failed', at];
-      else next = new Date(Math.min(at.getTime() + retryDelayMs(claim.attempts), end));
-    }
+    const held = logged.filter(({ message }) => states.get(message.claim.id)!.locked_until?.getTime() === lease.getTime());
+    const decided = held.map((one) => {
+      const before = states.get(one.message.claim.id)!;
+      return { one, before, after: nextState(before, one.message.claim.attempts, one.at, one.outcome.ok) };
+    });
     await tx.query(
-      `UPDATE webhook_deliveries SET status = $2, next_attempt_at = $3, completed_at = coalesce($4, completed_at), manual = false, locked_until = NULL WHERE id = $1`,
-      [claim.id, status, next, completed],
+      `UPDATE webhook_deliveries d SET status = u.status, next_attempt_at = u.next, completed_at = coalesce(u.completed, d.completed_at), manual = false, locked_until = NULL
+         FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS u(id, status, next, completed) WHERE d.id = u.id`,
+      [decided.map((d) => d.one.message.claim.id), decided.map((d) => d.after.status), decided.map((d) => d.after.next), decided.map((d) => d.after.completed)],
     );
-    if (status === 'failed' && state.status === 'pending') await this.tellOwners(tx, message, state, claim.attempts, at, outcome);
+    for (const { one, before, after } of decided) {
+      if (after.status === 'failed' && before.status === 'pending') await this.tellOwners(tx, one, before.event_type);
+    }
   }
 
   /** Mails the webhook's creator (else the owners) that a delivery failed for good: once a day per webhook at most. */
-  private async tellOwners(tx: Tx, message: Message, state: DeliveryState, attempts: number, at: Date, outcome: AttemptOutcome): Promise<void> {
+  private async tellOwners(tx: Tx, { message, at, outcome }: Sent, eventType: string): Promise<void> {
     const orgId = message.claim.org_id;
     const { rows: hooks } = await tx.query<{ created_by: string | null; description: string }>(
       `UPDATE webhooks SET failure_notified_at = $2 WHERE id = $1 AND (failure_notified_at IS NULL OR failure_notified_at <= $3) RETURNING created_by, description`,
@@ -161,11 +195,11 @@ export class WebhookDeliveries {
     const origin = originOf(message.url);
     const link = new URL(`/orgs/${orgId}/webhooks/${message.webhookId}`, this.ctx.config.publicUrl).href;
     const text = [
-      `Parley tried for 24 hours to deliver a ${state.event_type} event to a webhook of ${orgs[0]?.name ?? 'your organization'} and has given up.`,
+      `Parley tried for 24 hours to deliver a ${eventType} event to a webhook of ${orgs[0]?.name ?? 'your organization'} and has given up.`,
       '',
       `Webhook: ${origin}${hooks[0].description ? ` (${hooks[0].description})` : ''}`,
       `Delivery: ${message.claim.id}`,
-      `Attempts: ${attempts}, the last at ${at.toISOString()}: ${outcome.error ?? `HTTP ${outcome.statusCode}`}`,
+      `Attempts: ${message.claim.attempts}, the last at ${at.toISOString()}: ${outcome.error ?? `HTTP ${outcome.statusCode}`}`,
       '',
       'Check that the receiver is up and answers 2xx, then redeliver from the delivery log:',
       link,

@@ -61,7 +61,8 @@ describe('an instance killed mid-delivery', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    survivor = await startTestServer(LOOPBACK, { database: db });
+    // A long deadline: the survivor's one held attempt must outlast the other instance's start on a busy machine.
+    survivor = await startTestServer({ ...LOOPBACK, PARLEY_WEBHOOK_TIMEOUT_MS: '60000' }, { database: db });
     // The child runs on the real clock; the survivor's fake clock starts there too, so their leases compare.
     survivor.clock.advance(Date.now() - survivor.clock.now().getTime());
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'parley-doomed-'));
