@@ -57,7 +57,7 @@ function startSite(): Promise<void> {
   });
 }
 
-/** A dashboard API call from the dashboard's own page (its session cookie, same origin). */
+/** A dashboard API call from the dashboard's own page (its session cookie, same origin); `path` is below the organization. */
 function api<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T> {
   return dashboard.evaluate(
     async ({ method, url, body }) => {
@@ -65,11 +65,13 @@ function api<T>(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<T>
       if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${await response.text()}`);
       return (await response.json()) as T;
     },
-    { method, url: `/api/v1/orgs/${encodeURIComponent(orgId)}/projects/${encodeURIComponent(projectId)}${path}`, body },
+    { method, url: `/api/v1/orgs/${encodeURIComponent(orgId)}${path}`, body },
   );
 }
 
-const storedMessages = async () => (await api<{ items: { message: string }[] }>('GET', '/feedback?limit=100')).items.map((item) => item.message);
+const projectPath = () => `/projects/${encodeURIComponent(projectId)}`;
+const storedMessages = async () =>
+  (await api<{ items: { message: string }[] }>('GET', `/feedback?projectId=${encodeURIComponent(projectId)}&limit=100`)).items.map((item) => item.message);
 
 const isFeedbackPost = (response: Response) => response.request().method() === 'POST' && /\/api\/widget\/v1\/projects\/[^/]+\/feedback$/.test(response.url());
 
@@ -111,10 +113,10 @@ describe.skipIf(skipReason !== '')('the front door in Chromium, against the real
     await dashboard.getByTestId('project-name').waitFor();
     [, orgId = '', projectId = ''] = /^\/orgs\/([^/]+)\/projects\/([^/]+)$/.exec(new URL(dashboard.url()).pathname) ?? [];
 
-    const { settings } = await api<{ settings: { captcha: { provider: string }; minSeconds: number; limits: Record<string, unknown> } }>('GET', '/protection');
+    const { settings } = await api<{ settings: { captcha: { provider: string }; minSeconds: number; limits: Record<string, unknown> } }>('GET', `${projectPath()}/protection`);
     expect(settings.captcha.provider).toBe('pow');
     expect(settings.minSeconds).toBe(3);
-    await api('PUT', '/protection', { ...settings, limits: { ...settings.limits, perReporter: { points: 1, seconds: 600 } } });
+    await api('PUT', `${projectPath()}/protection`, { ...settings, limits: { ...settings.limits, perReporter: { points: 1, seconds: 600 } } });
   });
 
   step('a visitor sends feedback: the challenge is solved while they type, and the feedback arrives', async () => {
