@@ -2086,6 +2086,7 @@ export type paths = {
             parameters: {
                 query?: {
                     status?: "active" | "expired" | "revoked";
+                    /** @description The previous page's nextCursor. */
                     cursor?: string;
                     /** @description 1 to 100 (default 100). */
                     limit?: string;
@@ -2799,7 +2800,7 @@ export type paths = {
         post?: never;
         /**
          * Delete a project
-         * @description With all its feedback, screenshots, notes, webhooks and notification choices. Cannot be undone. Send If-Match with the ETag (version) you read to refuse the change (412 precondition_failed) if someone changed the project since.
+         * @description With all its feedback, screenshots, notes, webhooks and notification choices. Cannot be undone. Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `project_write`: an API key with this scope, or a dashboard session whose role has it.
          *
@@ -2831,7 +2832,7 @@ export type paths = {
         head?: never;
         /**
          * Change a project
-         * @description Its name, allowed domains or widget settings (the whole settings object). Send If-Match with the ETag (version) you read to refuse the change (412 precondition_failed) if someone changed the project since.
+         * @description Its name, allowed domains or widget settings (the whole settings object). Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `project_write`: an API key with this scope, or a dashboard session whose role has it.
          */
@@ -3010,7 +3011,7 @@ export type paths = {
         put?: never;
         /**
          * Replace the identity secret
-         * @description A new secret for signing visitor identities (docs/widget.md); shown only in this answer. The old one stops working at once. Send If-Match with the ETag (version) you read to refuse the change (412 precondition_failed) if someone changed the project since.
+         * @description A new secret for signing visitor identities (docs/widget.md); shown only in this answer. The old one stops working at once. Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `project_write`: an API key with this scope, or a dashboard session whose role has it.
          *
@@ -3132,7 +3133,7 @@ export type paths = {
         };
         /**
          * Replace a project's protection
-         * @description Send If-Match with the ETag (version) you read to refuse the change (412 precondition_failed) if someone changed the project since.
+         * @description Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `project_write`: an API key with this scope, or a dashboard session whose role has it.
          */
@@ -3258,7 +3259,7 @@ export type paths = {
         get?: never;
         /**
          * Store the captcha secret
-         * @description The third-party captcha provider's secret, stored sealed and never shown again. Send If-Match with the ETag (version) you read to refuse the change (412 precondition_failed) if someone changed the project since.
+         * @description The third-party captcha provider's secret, stored sealed and never shown again. Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `project_write`: an API key with this scope, or a dashboard session whose role has it.
          *
@@ -3551,7 +3552,7 @@ export type paths = {
         post?: never;
         /**
          * Delete a webhook
-         * @description Its delivery log goes with it. `If-Match` is honoured when sent.
+         * @description Its delivery log goes with it. Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `webhooks_write`: an API key with this scope, or a dashboard session whose role has it.
          */
@@ -3581,7 +3582,7 @@ export type paths = {
         head?: never;
         /**
          * Change a webhook
-         * @description Send `If-Match` with the ETag you read: a webhook changed since is refused with 412. Disabling pauses its pending deliveries; new events are not queued for it meanwhile.
+         * @description Disabling pauses its pending deliveries, and no new ones are queued for it meanwhile. Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `webhooks_write`: an API key with this scope, or a dashboard session whose role has it.
          *
@@ -3655,7 +3656,7 @@ export type paths = {
         put?: never;
         /**
          * Rotate the signing secret of a webhook
-         * @description A new secret signs from now on; the old one signs too for `overlapHours` (0–72, default 24: each message then carries both signatures), so receivers can switch without missing a message. 0 retires the old secret at once (it leaked). The answer holds the new secret once.
+         * @description A new secret signs from now on; the old one signs too for `overlapHours` (0–72, default 24: each message then carries both signatures), so receivers can switch without missing a message. 0 retires the old secret at once (it leaked). The answer holds the new secret once. Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `webhooks_write`: an API key with this scope, or a dashboard session whose role has it.
          *
@@ -3811,6 +3812,7 @@ export type paths = {
             parameters: {
                 query?: {
                     status?: "pending" | "succeeded" | "failed";
+                    /** @description The previous page's nextCursor. */
                     cursor?: string;
                     /** @description 1 to 100 (default 25). */
                     limit?: string;
@@ -4279,7 +4281,7 @@ export type paths = {
         post?: never;
         /**
          * Delete feedback
-         * @description With its screenshot, notes and labels. Send If-Match with the ETag you read to refuse the change (412 precondition_failed) if someone changed it since.
+         * @description With its screenshot, notes and labels. Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `feedback_delete`: an API key with this scope, or a dashboard session whose role has it.
          */
@@ -4309,7 +4311,7 @@ export type paths = {
         head?: never;
         /**
          * Triage feedback
-         * @description Change the status, the assignee (a member who can see the project; null to unassign) or the labels (the whole set). Send If-Match with the ETag you read to refuse the change (412 precondition_failed) if someone changed it since.
+         * @description Change the status, the assignee (a member who can see the project; null to unassign) or the labels (the whole set). Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `feedback_update`: an API key with this scope, or a dashboard session whose role has it.
          */
@@ -4756,7 +4758,7 @@ export type paths = {
         post?: never;
         /**
          * Delete a label
-         * @description It is taken off every feedback that had it. Send If-Match with the ETag (version) you read to refuse the change (412 precondition_failed) if someone changed it since.
+         * @description It is taken off every feedback that had it. Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `labels_write`: an API key with this scope, or a dashboard session whose role has it.
          */
@@ -4786,7 +4788,7 @@ export type paths = {
         head?: never;
         /**
          * Rename or recolour a label
-         * @description Send If-Match with the ETag (version) you read to refuse the change (412 precondition_failed) if someone changed it since.
+         * @description Send If-Match with the ETag (the version) you read: if someone changed it since, the answer is 412 precondition_failed and nothing changes.
          *
          *     Needs `labels_write`: an API key with this scope, or a dashboard session whose role has it.
          */
@@ -4842,7 +4844,7 @@ export type paths = {
         };
         /**
          * List audit events
-         * @description Newest first. To page, pass the answer's `next` as `cursor`. An API key limited to projects cannot read the log (it covers the whole organization).
+         * @description Newest first. To page, pass the answer's `nextCursor` as `cursor`. An API key limited to projects cannot read the log (it covers the whole organization).
          *
          *     Needs `audit_read`: an API key with this scope, or a dashboard session whose role has it.
          */
@@ -4859,7 +4861,9 @@ export type paths = {
                     from?: string;
                     /** @description Events before this time. */
                     to?: string;
+                    /** @description The `nextCursor` of the page before. */
                     cursor?: string;
+                    /** @description 1 to 100 (default 50). */
                     limit?: string;
                 };
                 header?: never;
@@ -4899,7 +4903,7 @@ export type paths = {
                                 /** @description SHA-256 of the previous hash and this event (hex); see docs/api.md "Verifying an export". */
                                 hash: string;
                             }[];
-                            next: string | null;
+                            nextCursor: string | null;
                         };
                     };
                 };
