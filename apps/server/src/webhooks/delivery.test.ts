@@ -1,6 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberAccount, ownerAccount, project, submit, webhook, type Account } from '../../../../test/factories.js';
@@ -128,6 +130,80 @@ describe('fan-out', () => {
       fanOutToWebhooks(tx, owner.orgId, events.map((e) => ({ id: e.id, orgId: e.org_id, projectId: e.project_id, type: e.type, subjectId: sent.body.id, data: {}, createdAt: server.clock.now() })), server.clock.now()),
     );
     expect(await deliveriesOf(server, everywhere.id)).toHaveLength(1);
+  });
+});
+
+describe('the verifiers of docs/api.md', () => {
+  /** A real delivery, and what each verifier must answer: its payload for the right secret and a recent time, else the reason. */
+  async function deliveryCases() {
+    const hook = await webhook(server, owner, { url: `${receiver.url}/documented`, events: ['project.deleted'] });
+    await emit(server, owner.orgId, 'project.deleted', null, { id: owner.orgId, name: 'Gone' });
+    await server.jobsDone();
+    const message = at('/documented').at(-1)!;
+    const now = server.clock.now().getTime();
+    const other = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    const cases: { secret: string; body: string; now: number; expected: unknown }[] = [
+      { secret: hook.secret, body: message.body, now, expected: { ok: JSON.parse(message.body) } },
+      { secret: hook.secret, body: message.body.replace('Gone', 'Here'), now, expected: { error: 'no matching signature' } },
+      { secret: other, body: message.body, now, expected: { error: 'no matching signature' } },
+      { secret: hook.secret, body: message.body, now: now + 6 * 60 * SECOND, expected: { error: 'timestamp too old or too new' } },
+    ];
+    return { headers: message.headers, cases };
+  }
+
+  async function snippet(pattern: RegExp, what: string): Promise<string> {
+    const code = pattern.exec(await readFile(new URL('../../../../docs/api.md', import.meta.url), 'utf8'))?.[1];
+    expect(code, `docs/api.md has the ${what}`).toBeDefined();
+    return code!;
+  }
+
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'parley-verify-webhook-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('Node: accepts a real delivery, refuses a tampered body, another secret and an old timestamp', async () => {
+    await writeFile(path.join(dir, 'verify.mjs'), await snippet(/Without a library, in Node[^\n]*\n\n```js\n([\s\S]*?)```/, 'Node verifier'));
+    const { verifyParleyWebhook } = await import(pathToFileURL(path.join(dir, 'verify.mjs')).href);
+    const { headers, cases } = await deliveryCases();
+    for (const { secret, body, now, expected } of cases) {
+      let answer: unknown;
+      try {
+        answer = { ok: verifyParleyWebhook(secret, headers, body, now) };
+      } catch (error) {
+        answer = { error: (error as Error).message };
+      }
+      expect(answer).toEqual(expected);
+    }
+  });
+
+  const hasPython = (() => {
+    try {
+      execFileSync('python3', ['--version']);
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!hasPython)('Python: the same', async () => {
+    await writeFile(path.join(dir, 'verify.py'), await snippet(/In Python \(standard library only\):\n\n```python\n([\s\S]*?)```/, 'Python verifier'));
+    const harness = [
+      'import json, sys',
+      'exec(open(sys.argv[1]).read())',
+      'c = json.load(sys.stdin)',
+      'try:',
+      '    print(json.dumps({"ok": verify_parley_webhook(c["secret"], c["headers"], c["body"], c["now"])}))',
+      'except ValueError as e:',
+      '    print(json.dumps({"error": str(e)}))',
+    ].join('\n');
+    await writeFile(path.join(dir, 'harness.py'), harness);
+    const { headers, cases } = await deliveryCases();
+    for (const { secret, body, now, expected } of cases) {
+      const input = JSON.stringify({ secret, headers, body, now: now / 1000 });
+      expect(JSON.parse(execFileSync('python3', [path.join(dir, 'harness.py'), path.join(dir, 'verify.py')], { input }).toString())).toEqual(expected);
+    }
   });
 });
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actingUserOf, actorOf, memberOf } from '../auth/access.js';
 import type { Context } from '../context.js';
 import { EVENT_TYPES } from '../events/service.js';
-import { ifMatchVersion, setEtag } from '../http/etag.js';
+import { IF_MATCH_NOTE, ifMatchVersion, setEtag, withEtag } from '../http/etag.js';
 import { DateTime, Nullable, OneOf, PageQuery, Text, Uuid } from '../http/schemas.js';
 import type { WebhookClient } from './outbound.js';
 import {
@@ -135,11 +135,7 @@ export function webhookRoutes(ctx: Context, client: WebhookClient) {
     typed.get(
       `${base}/:webhookId`,
       { config: read, schema: { summary: 'Get a webhook', tags, params: WebhookParams, response: { 200: WebhookSchema } } },
-      async (request, reply) => {
-        const webhook = await getWebhook(ctx.db.app, request.params.orgId, request.params.webhookId, memberOf(request).projectIds, ctx.clock.now());
-        setEtag(reply, webhook.version);
-        return webhook;
-      },
+      async (request, reply) => withEtag(reply, await getWebhook(ctx.db.app, request.params.orgId, request.params.webhookId, memberOf(request).projectIds, ctx.clock.now())),
     );
 
     typed.patch(
@@ -148,7 +144,7 @@ export function webhookRoutes(ctx: Context, client: WebhookClient) {
         config: sensitive,
         schema: {
           summary: 'Change a webhook',
-          description: 'Send `If-Match` with the ETag you read: a webhook changed since is refused with 412. Disabling pauses its pending deliveries; new events are not queued for it meanwhile.',
+          description: `Disabling pauses its pending deliveries, and no new ones are queued for it meanwhile. ${IF_MATCH_NOTE}`,
           tags, params: WebhookParams,
           body: Type.Object(
             { url: Type.Optional(Url), description: Type.Optional(Description), events: Type.Optional(EventTypes), projectId: Type.Optional(ProjectId), enabled: Type.Optional(Type.Boolean()) },
@@ -159,9 +155,7 @@ export function webhookRoutes(ctx: Context, client: WebhookClient) {
       },
       async (request, reply) => {
         const { orgId, webhookId } = request.params;
-        const webhook = await updateWebhook(ctx.db.app, client, orgId, webhookId, callerOf(request), request.body, ifMatchVersion(request), ctx.clock.now());
-        setEtag(reply, webhook.version);
-        return webhook;
+        return withEtag(reply, await updateWebhook(ctx.db.app, client, orgId, webhookId, callerOf(request), request.body, ifMatchVersion(request), ctx.clock.now()));
       },
     );
 
@@ -169,7 +163,7 @@ export function webhookRoutes(ctx: Context, client: WebhookClient) {
       `${base}/:webhookId`,
       {
         config: write,
-        schema: { summary: 'Delete a webhook', description: 'Its delivery log goes with it. `If-Match` is honoured when sent.', tags, params: WebhookParams, response: { 204: Type.Null() } },
+        schema: { summary: 'Delete a webhook', description: `Its delivery log goes with it. ${IF_MATCH_NOTE}`, tags, params: WebhookParams, response: { 204: Type.Null() } },
       },
       async (request, reply) => {
         await deleteWebhook(ctx.db.app, request.params.orgId, request.params.webhookId, callerOf(request), ifMatchVersion(request), ctx.clock.now());
@@ -183,7 +177,7 @@ export function webhookRoutes(ctx: Context, client: WebhookClient) {
         config: { ...sensitive, secretAnswer: true },
         schema: {
           summary: 'Rotate the signing secret of a webhook',
-          description: `A new secret signs from now on; the old one signs too for \`overlapHours\` (0–${MAX_OVERLAP_HOURS}, default 24: each message then carries both signatures), so receivers can switch without missing a message. 0 retires the old secret at once (it leaked). The answer holds the new secret once.`,
+          description: `A new secret signs from now on; the old one signs too for \`overlapHours\` (0–${MAX_OVERLAP_HOURS}, default 24: each message then carries both signatures), so receivers can switch without missing a message. 0 retires the old secret at once (it leaked). The answer holds the new secret once. ${IF_MATCH_NOTE}`,
           tags, params: WebhookParams,
           body: Type.Object({ overlapHours: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_OVERLAP_HOURS })) }, { additionalProperties: false }),
           response: { 200: WithSecret },
