@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKey, bearer, logIn, ownerAccount, project, webhook, type Account } from '../../../../test/factories.js';
-import { snapshot } from '../../../../test/route-sweep.js';
-import { startTestServer, type TestServer } from '../../../../test/server.js';
+import { refusedUnchanged, snapshot } from '../../../../test/route-sweep.js';
+import { startTestServer, type Reply, type TestServer } from '../../../../test/server.js';
 import { startWebhookReceiver, verifyWebhook, type WebhookReceiver } from '../../../../test/webhook-receiver.js';
 import { emitEvent } from '../events/service.js';
 import { withTenant } from '../db/tenant.js';
@@ -38,14 +38,10 @@ async function auditOf(orgId: string, action: string) {
   return rows;
 }
 
-/** A refusal with this status and code that changed nothing in the database. */
-async function expectRefusal(attempt: () => Promise<{ status: number; body: any }>, status: number, code: string, detail?: RegExp) {
-  const before = await snapshot(server);
-  const reply = await attempt();
-  expect({ status: reply.status, code: reply.body?.code }).toEqual({ status, code });
+/** A refusal with this status and code that changed nothing, whose detail says `detail`. */
+async function expectRefusal(attempt: () => Promise<Reply>, status: number, code: string, detail?: RegExp) {
+  const reply = await refusedUnchanged(server, attempt, status, code);
   if (detail) expect(reply.body.detail).toMatch(detail);
-  expect(await snapshot(server)).toEqual(before);
-  return reply;
 }
 
 /** Emits an event as a change in the organization would, and works the queues until it is delivered. */
