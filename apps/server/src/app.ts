@@ -133,6 +133,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   app.addHook('onClose', async () => {
     stopHousekeeping();
     await queues.stop();
+    await deliveries.drained();
     webhookClient.close();
     await writer.drained();
     await refusals.stop();

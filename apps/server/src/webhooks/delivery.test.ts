@@ -12,7 +12,7 @@ import { startWebhookReceiver, verifyWebhook, type WebhookReceiver } from '../..
 import { withTenant } from '../db/tenant.js';
 import { emitEvent, type EventType } from '../events/service.js';
 import { sweepExpired } from '../jobs/housekeeping.js';
-import { fanOutToWebhooks } from './delivery.js';
+import { fanOutToWebhooks, PER_WEBHOOK } from './delivery.js';
 import { deleteWebhook, updateWebhook, type Caller } from './service.js';
 
 // The delivery queue end to end: which webhooks hear an event, what they
@@ -135,11 +135,11 @@ describe('fan-out', () => {
 
 describe('the verifiers of docs/api.md', () => {
   /** A real delivery, and what each verifier must answer: its payload for the right secret and a recent time, else the reason. */
-  async function deliveryCases() {
-    const hook = await webhook(server, owner, { url: `${receiver.url}/documented`, events: ['project.deleted'] });
+  async function deliveryCases(language: string) {
+    const hook = await webhook(server, owner, { url: `${receiver.url}/documented-${language}`, events: ['project.deleted'] });
     await emit(server, owner.orgId, 'project.deleted', null, { id: owner.orgId, name: 'Gone' });
     await server.jobsDone();
-    const message = at('/documented').at(-1)!;
+    const message = at(`/documented-${language}`).at(-1)!;
     const now = server.clock.now().getTime();
     const other = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
     const cases: { secret: string; body: string; now: number; expected: unknown }[] = [
@@ -166,7 +166,7 @@ describe('the verifiers of docs/api.md', () => {
   it('Node: accepts a real delivery, refuses a tampered body, another secret and an old timestamp', async () => {
     await writeFile(path.join(dir, 'verify.mjs'), await snippet(/Without a library, in Node[^\n]*\n\n```js\n([\s\S]*?)```/, 'Node verifier'));
     const { verifyParleyWebhook } = await import(pathToFileURL(path.join(dir, 'verify.mjs')).href);
-    const { headers, cases } = await deliveryCases();
+    const { headers, cases } = await deliveryCases('node');
     for (const { secret, body, now, expected } of cases) {
       let answer: unknown;
       try {
@@ -199,7 +199,7 @@ describe('the verifiers of docs/api.md', () => {
       '    print(json.dumps({"error": str(e)}))',
     ].join('\n');
     await writeFile(path.join(dir, 'harness.py'), harness);
-    const { headers, cases } = await deliveryCases();
+    const { headers, cases } = await deliveryCases('python');
     for (const { secret, body, now, expected } of cases) {
       const input = JSON.stringify({ secret, headers, body, now: now / 1000 });
       expect(JSON.parse(execFileSync('python3', [path.join(dir, 'harness.py'), path.join(dir, 'verify.py')], { input }).toString())).toEqual(expected);
@@ -277,6 +277,32 @@ describe('retries', () => {
     await updateWebhook(server.ctx.db.app, { targetProblem: () => null }, owner.orgId, hook.id, callerOf(owner), { enabled: true }, undefined, server.clock.now());
     await server.jobsDone();
     expect(await deliveriesOf(server, hook.id)).toEqual([expect.objectContaining({ status: 'succeeded', attempts: 2 })]);
+  });
+});
+
+describe('sharing the queue', () => {
+  it(`gives a receiver that hangs at most ${PER_WEBHOOK} attempts at once; other webhooks' deliveries go on meanwhile`, async () => {
+    const org = await ownerAccount(server);
+    const hanging = await webhook(server, org, { url: `${receiver.url}/hanging`, events: ['member.added'] });
+    const healthy = await webhook(server, org, { url: `${receiver.url}/healthy`, events: ['member.updated'] });
+    receiver.answer = (request) => (request.path === '/hanging' ? 'hold' : { status: 204 });
+    const seen = receiver.received.length;
+    await withTenant(server.ctx.db.app, org.orgId, async (tx) => {
+      for (let i = 0; i < PER_WEBHOOK + 4; i++) await emitEvent(tx, org.orgId, { type: 'member.added', projectId: null, subjectId: org.orgId, data: { n: i } }, server.clock.now());
+    });
+    await receiver.waitFor(seen + PER_WEBHOOK);
+    await emit(server, org.orgId, 'member.updated');
+    await receiver.waitFor(seen + PER_WEBHOOK + 1);
+    expect(at('/healthy')).toHaveLength(1);
+    expect(at('/hanging')).toHaveLength(PER_WEBHOOK);
+    const { rows } = await server.db.superuser.query('SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1 AND locked_until IS NOT NULL', [hanging.id]);
+    expect(rows[0].n).toBe(PER_WEBHOOK);
+
+    receiver.answer = () => ({ status: 204 });
+    receiver.release(204);
+    await server.jobsDone();
+    expect((await deliveriesOf(server, hanging.id)).map((d) => d.status)).toEqual(Array(PER_WEBHOOK + 4).fill('succeeded'));
+    expect(await deliveriesOf(server, healthy.id)).toEqual([expect.objectContaining({ status: 'succeeded' })]);
   });
 });
 

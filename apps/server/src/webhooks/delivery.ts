@@ -18,9 +18,19 @@ import { signedHeaders } from './signing.js';
 // e-mail a day at most. An instance that dies mid-attempt leaves its lease to
 // lapse: another instance sends the same message again (same webhook-id), so
 // delivery is at least once and receivers deduplicate by webhook-id.
+//
+// Attempts run concurrently, up to CONCURRENCY per instance and PER_WEBHOOK
+// per webhook (across instances): a receiver that hangs until the deadline
+// holds a few slots, never the queue, so other webhooks' deliveries go on.
 
-/** Deliveries claimed, and sent concurrently, per round. */
-const BATCH = 50;
+/** Attempts under way at once in one instance. */
+const CONCURRENCY = 64;
+/** Deliveries claimed at most per round: one batch is recorded while the next is sent. */
+const CLAIM = 32;
+/** Attempts under way at once for one webhook, across instances. */
+export const PER_WEBHOOK = 16;
+/** While attempts are under way and none ends, how often to look for newly due deliveries. */
+const LOOK_AGAIN_MS = 200;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 export const RETRY_WINDOW_MS = 24 * HOUR;
@@ -49,7 +59,7 @@ export const fanOutToWebhooks: Subscriber = async (tx, orgId, events, now) => {
   if (rowCount) await tx.query('SELECT pg_notify($1, $2)', [WEBHOOKS_CHANNEL, '']);
 };
 
-type Claim = { id: string; org_id: string; attempts: number; manual: boolean };
+type Claim = { id: string; org_id: string; webhook_id: string; attempts: number; manual: boolean };
 type Message = { claim: Claim; webhookId: string; url: string; body: string; secrets: string[] };
 type Sent = { message: Message; at: Date; outcome: AttemptOutcome };
 type Status = 'pending' | 'succeeded' | 'failed';
@@ -71,6 +81,7 @@ function nextState(state: Pick<DeliveryState, 'status' | 'first_attempt_at' | 'n
 
 export class WebhookDeliveries {
   private readonly leaseMs: number;
+  private readonly underWay = new Set<Promise<void>>();
 
   constructor(
     private readonly ctx: Context,
@@ -80,24 +91,45 @@ export class WebhookDeliveries {
     this.leaseMs = ctx.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
   }
 
-  /** One round of the queue (see Queues): claims due deliveries, sends them concurrently, records each attempt. */
+  /**
+   * One round of the queue (see Queues): claims as many due deliveries as
+   * there are free slots and starts them. True while attempts are under way,
+   * so the queue keeps coming back (after one ends, or shortly, to pick up
+   * new deliveries) and settles only once every attempt is recorded.
+   */
   readonly round = async (): Promise<boolean> => {
-    const now = this.ctx.clock.now();
-    const lease = new Date(now.getTime() + this.leaseMs);
-    const { rows: claims } = await this.ctx.db.app.query<Claim>('SELECT * FROM claim_webhook_deliveries($1, $2, $3)', [now, lease, BATCH]);
-    if (claims.length === 0) return false;
-    const byOrg = new Map<string, Claim[]>();
-    for (const claim of claims) byOrg.set(claim.org_id, [...(byOrg.get(claim.org_id) ?? []), claim]);
-    const results = await Promise.allSettled([...byOrg].map(([orgId, mine]) => this.deliver(orgId, mine, now, lease)));
-    for (const result of results) {
-      if (result.status === 'rejected') this.log.error({ err: result.reason }, 'webhook attempts could not be recorded; they are made again once their lease lapses');
+    const room = Math.min(CLAIM, CONCURRENCY - this.underWay.size);
+    let claimed = 0;
+    if (room > 0) {
+      const now = this.ctx.clock.now();
+      const lease = new Date(now.getTime() + this.leaseMs);
+      const { rows: claims } = await this.ctx.db.app.query<Claim>('SELECT * FROM claim_webhook_deliveries($1, $2, $3, $4)', [now, lease, room, PER_WEBHOOK]);
+      claimed = claims.length;
+      const byWebhook = new Map<string, Claim[]>();
+      for (const claim of claims) byWebhook.set(claim.webhook_id, [...(byWebhook.get(claim.webhook_id) ?? []), claim]);
+      for (const group of byWebhook.values()) this.start(this.deliver(group[0]!.org_id, group, now, lease));
     }
+    if (this.underWay.size === 0) return false;
+    // A full claim: more may be due already. Otherwise wait for a slot, or for new deliveries.
+    if (claimed === 0 || claimed < room) await Promise.race([...this.underWay, new Promise((resolve) => setTimeout(resolve, LOOK_AGAIN_MS).unref())]);
     return true;
   };
 
+  /** Resolves once every attempt under way is recorded (at shutdown, after the queue stopped). */
+  async drained(): Promise<void> {
+    while (this.underWay.size > 0) await Promise.allSettled([...this.underWay]);
+  }
+
+  private start(work: Promise<void>): void {
+    const tracked: Promise<void> = work
+      .catch((error: unknown) => this.log.error({ err: error }, 'webhook attempts could not be recorded; they are made again once their lease lapses'))
+      .finally(() => this.underWay.delete(tracked));
+    this.underWay.add(tracked);
+  }
+
   /**
-   * One organization's claimed deliveries: sent concurrently, then recorded
-   * in one transaction (one commit per round, not one per attempt).
+   * One webhook's claimed deliveries: sent concurrently, then recorded in one
+   * transaction (one commit per webhook and round, not one per attempt).
    */
   private async deliver(orgId: string, claims: Claim[], now: Date, lease: Date): Promise<void> {
     const messages = await this.messagesOf(orgId, claims, now);

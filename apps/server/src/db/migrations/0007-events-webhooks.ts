@@ -91,7 +91,8 @@ CREATE TABLE webhook_deliveries (
   completed_at timestamptz,
   UNIQUE (webhook_id, event_id)
 );
-CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending' OR manual;
+-- Each webhook's due deliveries, oldest first, and its attempts under way (the claim's per-webhook share).
+CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (webhook_id, next_attempt_at) WHERE status = 'pending' OR manual;
 CREATE INDEX webhook_deliveries_log_idx ON webhook_deliveries (webhook_id, created_at DESC, id DESC);
 -- Housekeeping and the cascade from events look deliveries up by event.
 CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (event_id);
@@ -121,24 +122,40 @@ CREATE POLICY webhook_attempts_tenant ON webhook_attempts FOR ALL
 
 -- The delivery queue's claim across organizations (any instance): leases up
 -- to p_limit due deliveries until p_lease_until, skipping those another
--- instance holds, and counts the attempt. A lease that lapses (its instance
--- died mid-delivery) makes the delivery due again for everyone. Deliveries
--- of a disabled webhook wait, unless a person asked for the attempt.
-CREATE FUNCTION claim_webhook_deliveries(p_now timestamptz, p_lease_until timestamptz, p_limit integer)
-  RETURNS TABLE (id uuid, org_id uuid, attempts integer, manual boolean)
+-- instance holds, and counts the attempt. Each webhook gets at most
+-- p_per_webhook attempts under way at once, across instances, so a receiver
+-- that hangs or floods cannot take every slot: the others' deliveries go on.
+-- A lease that lapses (its instance died mid-delivery) makes the delivery due
+-- again for everyone. Deliveries of a disabled webhook wait, unless a person
+-- asked for the attempt.
+CREATE FUNCTION claim_webhook_deliveries(p_now timestamptz, p_lease_until timestamptz, p_limit integer, p_per_webhook integer)
+  RETURNS TABLE (id uuid, org_id uuid, webhook_id uuid, attempts integer, manual boolean)
   LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
   AS $$
+  WITH due AS (
+    SELECT x.id, x.next_attempt_at
+      FROM webhooks w
+     CROSS JOIN LATERAL (
+       SELECT c.id, c.next_attempt_at FROM webhook_deliveries c
+        WHERE c.webhook_id = w.id AND (c.status = 'pending' OR c.manual) AND (c.manual OR w.enabled)
+          AND c.next_attempt_at <= p_now AND (c.locked_until IS NULL OR c.locked_until < p_now)
+        ORDER BY c.next_attempt_at
+        LIMIT greatest(0, p_per_webhook - (SELECT count(*) FROM webhook_deliveries b
+                                            WHERE b.webhook_id = w.id AND (b.status = 'pending' OR b.manual) AND b.locked_until >= p_now))
+     ) x
+     ORDER BY x.next_attempt_at
+     LIMIT p_limit
+  ), locked AS (
+    -- The conditions again, on the locked row: another instance may have claimed it since this statement began.
+    SELECT c.id FROM webhook_deliveries c
+     WHERE c.id IN (SELECT due.id FROM due) AND (c.status = 'pending' OR c.manual) AND (c.locked_until IS NULL OR c.locked_until < p_now)
+     FOR UPDATE SKIP LOCKED
+  )
   UPDATE webhook_deliveries d
      SET locked_until = p_lease_until, attempts = d.attempts + 1, first_attempt_at = coalesce(d.first_attempt_at, p_now)
-   WHERE d.id IN (
-     SELECT c.id FROM webhook_deliveries c JOIN webhooks w ON w.id = c.webhook_id
-      WHERE (c.status = 'pending' OR c.manual) AND (c.manual OR w.enabled)
-        AND c.next_attempt_at <= p_now AND (c.locked_until IS NULL OR c.locked_until < p_now)
-      ORDER BY c.next_attempt_at
-      LIMIT p_limit
-      FOR UPDATE OF c SKIP LOCKED)
-  RETURNING d.id, d.org_id, d.attempts, d.manual $$;
-REVOKE ALL ON FUNCTION claim_webhook_deliveries(timestamptz, timestamptz, integer) FROM PUBLIC;
+    FROM locked WHERE d.id = locked.id
+  RETURNING d.id, d.org_id, d.webhook_id, d.attempts, d.manual $$;
+REVOKE ALL ON FUNCTION claim_webhook_deliveries(timestamptz, timestamptz, integer, integer) FROM PUBLIC;
 
 -- Housekeeping across organizations: events dispatched before p_before go,
 -- with their deliveries and attempts (ON DELETE CASCADE), unless a delivery
@@ -190,6 +207,6 @@ REVOKE ALL ON FUNCTION insert_feedback_batch FROM PUBLIC;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON events, webhooks, webhook_deliveries TO :app_role;
 GRANT SELECT, INSERT, DELETE ON webhook_attempts TO :app_role;
-GRANT EXECUTE ON FUNCTION insert_feedback_batch, claim_pending_events(integer), claim_webhook_deliveries(timestamptz, timestamptz, integer),
+GRANT EXECUTE ON FUNCTION insert_feedback_batch, claim_pending_events(integer), claim_webhook_deliveries(timestamptz, timestamptz, integer, integer),
   delete_webhook_history_before(timestamptz) TO :app_role;
 `;
