@@ -91,8 +91,10 @@ CREATE TABLE webhook_deliveries (
   completed_at timestamptz,
   UNIQUE (webhook_id, event_id)
 );
--- Each webhook's due deliveries, oldest first, and its attempts under way (the claim's per-webhook share).
+-- Each webhook's due deliveries, oldest first, and its attempts under way
+-- (leased rows: few), for the claim's per-webhook share.
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (webhook_id, next_attempt_at) WHERE status = 'pending' OR manual;
+CREATE INDEX webhook_deliveries_leased_idx ON webhook_deliveries (webhook_id) WHERE locked_until IS NOT NULL;
 CREATE INDEX webhook_deliveries_log_idx ON webhook_deliveries (webhook_id, created_at DESC, id DESC);
 -- Housekeeping and the cascade from events look deliveries up by event.
 CREATE INDEX webhook_deliveries_event_idx ON webhook_deliveries (event_id);
@@ -140,8 +142,7 @@ CREATE FUNCTION claim_webhook_deliveries(p_now timestamptz, p_lease_until timest
         WHERE c.webhook_id = w.id AND (c.status = 'pending' OR c.manual) AND (c.manual OR w.enabled)
           AND c.next_attempt_at <= p_now AND (c.locked_until IS NULL OR c.locked_until < p_now)
         ORDER BY c.next_attempt_at
-        LIMIT greatest(0, p_per_webhook - (SELECT count(*) FROM webhook_deliveries b
-                                            WHERE b.webhook_id = w.id AND (b.status = 'pending' OR b.manual) AND b.locked_until >= p_now))
+        LIMIT greatest(0, p_per_webhook - (SELECT count(*) FROM webhook_deliveries b WHERE b.webhook_id = w.id AND b.locked_until >= p_now))
      ) x
      ORDER BY x.next_attempt_at
      LIMIT p_limit
