@@ -275,6 +275,8 @@ export async function openBenchProject(url, key) {
   return {
     orgId,
     projectId,
+    /** The signed-in dashboard's request headers (session cookie, same-origin Fetch Metadata). */
+    headers,
     async hasProtection() {
       return (await fetch(`${base}/protection`, { headers })).status !== 404;
     },

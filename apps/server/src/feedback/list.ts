@@ -31,13 +31,15 @@ export type FeedbackFilter = {
 };
 
 /**
- * How many of the newest matching rows a search reads in order before it
- * asks the full-text index instead. A word in more than (page size / this)
- * of the rows is found among them at once; a rarer one has few enough
- * matches for the index to find them all and sort them. Either way a page
- * costs at most about this many rows (measured in bench/README.md, "api.mjs").
+ * A search reads the filtered rows newest first and tests each, in windows:
+ * the first of SEARCH_WINDOW rows, each next one as large as the matches
+ * found so far say the page needs (twice that), while the rows read stay
+ * under SEARCH_SCAN_LIMIT. When matches are too rare for that, the
+ * full-text index finds the rest. Figures measured in bench/README.md
+ * ("api.mjs").
  */
 export const SEARCH_WINDOW = 2000;
+export const SEARCH_SCAN_LIMIT = 20_000;
 
 /**
  * The tsquery for what someone typed: every word must occur, the last one
@@ -91,8 +93,8 @@ function rowsOf(orgId: string, scope: ProjectScope, filter: FeedbackFilter, befo
   return { values, bind, at, id, matches, filtered: `FROM ${source} WHERE ${where.join(' AND ')}`, newest: `ORDER BY ${at} DESC, ${id} DESC` };
 }
 
-/** The statements a page runs, by what they do (bench/api.mjs explains them). Refuses a malformed cursor. */
-export function listStatements(orgId: string, scope: ProjectScope, filter: FeedbackFilter) {
+/** The statements a page runs, by what they do. Refuses a malformed cursor. */
+function listStatements(orgId: string, scope: ProjectScope, filter: FeedbackFilter) {
   const after = filter.cursor === undefined ? undefined : decodeCursor(filter.cursor);
   return {
     /** A page without search, whole items. */
@@ -100,22 +102,24 @@ export function listStatements(orgId: string, scope: ProjectScope, filter: Feedb
       const rows = rowsOf(orgId, scope, filter, after);
       return { text: `SELECT ${ITEM_COLUMNS} ${rows.filtered} ${rows.newest} LIMIT ${rows.bind(filter.limit + 1)}`, values: rows.values };
     },
-    /** The matches among the newest SEARCH_WINDOW filtered rows, read in order (stops as soon as the page is full). */
-    recentMatches(): Statement {
-      const rows = rowsOf(orgId, scope, filter, after);
-      const recent = `SELECT ${rows.at} AS at, ${rows.id} AS id, f.search ${rows.filtered} ${rows.newest} LIMIT ${rows.bind(SEARCH_WINDOW)}`;
-      return { text: `SELECT w.at, w.id FROM (${recent}) w WHERE ${rows.matches('w.search')} ORDER BY w.at DESC, w.id DESC LIMIT ${rows.bind(filter.limit + 1)}`, values: rows.values };
+    /** The matches among the next `size` filtered rows after `before`, read in order (stops as soon as `count` are found). */
+    matchesInWindow(before: Position | undefined, size: number, count: number): Statement {
+      const rows = rowsOf(orgId, scope, filter, before);
+      const window = `SELECT ${rows.at} AS at, ${rows.id} AS id, f.search ${rows.filtered} ${rows.newest} LIMIT ${rows.bind(size)}`;
+      return { text: `SELECT w.at, w.id FROM (${window}) w WHERE ${rows.matches('w.search')} ORDER BY w.at DESC, w.id DESC LIMIT ${rows.bind(count)}`, values: rows.values };
     },
-    /** The last row of that window, if the window is full. */
-    windowEdge(): Statement {
-      const rows = rowsOf(orgId, scope, filter, after);
-      return { text: `SELECT ${rows.at} AS at, ${rows.id} AS id ${rows.filtered} ${rows.newest} OFFSET ${rows.bind(SEARCH_WINDOW - 1)} LIMIT 1`, values: rows.values };
+    /** The last row of that window, if it is full. */
+    windowEdge(before: Position | undefined, size: number): Statement {
+      const rows = rowsOf(orgId, scope, filter, before);
+      return { text: `SELECT ${rows.at} AS at, ${rows.id} AS id ${rows.filtered} ${rows.newest} OFFSET ${rows.bind(size - 1)} LIMIT 1`, values: rows.values };
     },
-    /** The matches older than the window: from the full-text index. */
-    olderMatches(edge: Position, count: number): Statement {
-      const rows = rowsOf(orgId, scope, filter, edge);
+    /** The newest `count` matches after `before`, from the full-text index. */
+    indexedMatches(before: Position | undefined, count: number): Statement {
+      const rows = rowsOf(orgId, scope, filter, before);
       return { text: `SELECT ${rows.at} AS at, ${rows.id} AS id ${rows.filtered} AND ${rows.matches('f.search')} ${rows.newest} LIMIT ${rows.bind(count)}`, values: rows.values };
     },
+    /** Where the page starts. */
+    after,
   };
 }
 
@@ -124,22 +128,36 @@ type Hit = { at: Date; id: string };
 /**
  * The ids of a search's page (and one more, to know there is a next page).
  * Reading newest first and testing each row is quick for a common word and
- * endless for a rare one; the full-text index is the reverse. So: the
- * newest SEARCH_WINDOW rows in order first; if they hold too few matches,
- * the index for the older ones, with plain index scans switched off for
- * that statement so the planner cannot fall back to the first way (its
- * estimate for a word it has no statistics on is a guess).
+ * endless for a rare one; the full-text index is the reverse (and slow for
+ * several common words together, which must all be looked up). So: windows
+ * read in order while the matches found say the page fills within
+ * SEARCH_SCAN_LIMIT rows; then the index for what is left, with plain index
+ * scans switched off for that statement so the planner cannot fall back to
+ * reading in order (its estimate for a word it has no statistics on is a
+ * guess).
  */
 async function searchPage(tx: Tx, statements: ReturnType<typeof listStatements>, wanted: number): Promise<string[]> {
   const run = async (statement: Statement) => (await tx.query<Hit>(statement.text, statement.values)).rows;
-  const recent = await run(statements.recentMatches());
-  if (recent.length === wanted) return recent.map((hit) => hit.id);
-  const [edge] = await run(statements.windowEdge());
-  if (!edge) return recent.map((hit) => hit.id);
+  const hits: Hit[] = [];
+  let before = statements.after;
+  let size = SEARCH_WINDOW;
+  let read = 0;
+  for (;;) {
+    const found = await run(statements.matchesInWindow(before, size, wanted - hits.length));
+    hits.push(...found);
+    if (hits.length === wanted) return hits.map((hit) => hit.id);
+    const [edge] = await run(statements.windowEdge(before, size));
+    if (!edge) return hits.map((hit) => hit.id);
+    before = { createdAt: edge.at, id: edge.id };
+    read += size;
+    const rowsNeeded = found.length === 0 ? Infinity : ((wanted - hits.length) * size) / found.length;
+    if (read + 2 * rowsNeeded > SEARCH_SCAN_LIMIT) break;
+    size = Math.ceil(2 * rowsNeeded);
+  }
   await tx.query("SELECT set_config('enable_indexscan', 'off', true)");
-  const older = await run(statements.olderMatches({ createdAt: edge.at, id: edge.id }, wanted - recent.length));
+  const older = await run(statements.indexedMatches(before, wanted - hits.length));
   await tx.query("SELECT set_config('enable_indexscan', 'on', true)");
-  return [...recent, ...older].map((hit) => hit.id);
+  return [...hits, ...older].map((hit) => hit.id);
 }
 
 export async function listFeedback(pool: pg.Pool, orgId: string, scope: ProjectScope, filter: FeedbackFilter): Promise<{ items: Feedback[]; nextCursor: string | null }> {

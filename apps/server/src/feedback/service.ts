@@ -10,7 +10,7 @@ import type { FrontDoor } from '../widget/front-door.js';
 import { feedbackEventDataById } from './events.js';
 import { ingestFeedback, type ProjectDirectory, type Submission } from './ingest.js';
 import type { Feedback, FeedbackChanges, Reporter } from './schema.js';
-import { findFeedback, lockFeedback, type FeedbackTarget } from './store.js';
+import { feedbackNotFound, findFeedback, lockFeedback, type FeedbackTarget } from './store.js';
 import type { FeedbackWriter } from './writer.js';
 
 export async function getFeedback(pool: pg.Pool, target: FeedbackTarget): Promise<Feedback> {
@@ -38,7 +38,7 @@ export async function readReporter(pool: pg.Pool, keyring: Keyring, target: Feed
       [target.feedbackId, target.scope],
     );
     const row = rows[0];
-    if (!row) throw new AppError('not_found', 'No such feedback (or it is in a project you cannot see).');
+    if (!row) throw feedbackNotFound();
     const open = async (column: string, sealed: Buffer | null) => (sealed ? keyring.open(tx, sealed, { orgId, table: 'feedback', column, rowId: row.id }) : null);
     const parsed = async <T>(column: string, sealed: Buffer | null): Promise<T | null> => {
       const text = await open(column, sealed);
