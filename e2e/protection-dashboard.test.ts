@@ -5,10 +5,17 @@
 // spam rules; refusals sent to the ingestion endpoint show up by reason and
 // by hour; a viewer sees everything and can change nothing. axe finds no
 // WCAG 2.1 AA violation in any of these states.
-import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserStory, CLEAN_UP_TIMEOUT_MS, REPO_ROOT, SET_UP_TIMEOUT_MS, browserSkipReason, setUpOwner } from './support.js';
+import {
+  BrowserStory,
+  CLEAN_UP_TIMEOUT_MS,
+  SET_UP_TIMEOUT_MS,
+  axeViolations,
+  browserSkipReason,
+  overflowingElements,
+  setUpOwner,
+} from './support.js';
 
 const skipReason = browserSkipReason('protection dashboard story');
 
@@ -18,9 +25,6 @@ const SITE = 'https://shop.example';
 const SITE_KEY = '6LcTestSiteKey_for-e2e';
 /** Printable, no spaces, and unlike anything else on the page: found only if it leaked. */
 const CAPTCHA_SECRET = '6LcSecret-e2e-Zq7xW3vT9pLm';
-
-const AXE = readFileSync(`${REPO_ROOT}node_modules/axe-core/axe.min.js`, 'utf8');
-const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 const story = new BrowserStory({
   builtFiles: ['apps/server/dist/main.js', 'apps/dashboard/dist/index.html'],
@@ -38,18 +42,6 @@ let projectKey = '';
 const apiBodies: Promise<string>[] = [];
 /** The API paths the owner's page asked for, in order. */
 const apiPaths: string[] = [];
-
-type Violation = { id: string; help: string; nodes: { target: unknown }[] };
-
-/** axe-core's WCAG 2.1 AA violations on the page as it is (run through the debugger, so the dashboard's CSP stays as it is). */
-async function axeViolations(on: Page): Promise<Violation[]> {
-  await on.evaluate(AXE);
-  const violations = await on.evaluate(async (tags) => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Violation[] }> } }).axe;
-    return (await axe.run(document, { runOnly: { type: 'tag', values: tags } })).violations;
-  }, WCAG_21_AA);
-  return violations.map(({ id, help, nodes }) => ({ id, help, nodes: nodes.map(({ target }) => ({ target })) }));
-}
 
 /** A row of the allowed-domains list (its Remove button is named after it too). */
 const domainRow = (on: Page, n: number) => on.getByRole('textbox', { name: `Allowed domain ${n}`, exact: true });
@@ -251,14 +243,7 @@ describe.skipIf(skipReason !== '')('the Protection page in Chromium, against the
     try {
       await page.getByTestId('refusals-chart').waitFor();
       await screenshot(page, '6-phone');
-      // Elements reaching past the right edge (the tabs scroll on their own), named for the failure message.
-      const overflowing = await page.locator('body').evaluate((root) =>
-        [...root.querySelectorAll('*')]
-          .filter((element) => element.closest('.tabs') === null)
-          .filter((element) => element.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
-          .map((element) => `${element.tagName.toLowerCase()}.${element.className} ${element.textContent?.slice(0, 40)}`),
-      );
-      expect(overflowing).toEqual([]);
+      expect(await overflowingElements(page)).toEqual([]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
       expect(await axeViolations(page)).toEqual([]);
     } finally {

@@ -4,7 +4,7 @@
 // sign-up on the setup page, and the clean-up. Each story keeps its own
 // pages, data and checks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
@@ -66,6 +66,36 @@ export async function setUpOwner(page: Page, owner: Owner): Promise<void> {
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
 }
 
+const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+let axeSource = '';
+
+export type AxeViolation = { id: string; help: string; nodes: { target: unknown }[] };
+
+/** axe-core's WCAG 2.1 AA violations on the page as it is (run through the debugger, so the dashboard's CSP stays as it is). */
+export async function axeViolations(on: Page): Promise<AxeViolation[]> {
+  axeSource ||= readFileSync(path.join(REPO_ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  await on.evaluate(axeSource);
+  const violations = await on.evaluate(async (tags) => {
+    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run(document, { runOnly: { type: 'tag', values: tags } })).violations;
+  }, WCAG_21_AA);
+  return violations.map(({ id, help, nodes }) => ({ id, help, nodes: nodes.map(({ target }) => ({ target })) }));
+}
+
+/**
+ * The elements reaching past the page's right edge (section tabs scroll on
+ * their own and are left out), named for a failure message: none means the
+ * page fits its width without sideways scrolling.
+ */
+export function overflowingElements(on: Page): Promise<string[]> {
+  return on.locator('body').evaluate((root) =>
+    [...root.querySelectorAll('*')]
+      .filter((element) => element.closest('.tabs') === null)
+      .filter((element) => element.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+      .map((element) => `${element.tagName.toLowerCase()}.${element.className} ${element.textContent?.slice(0, 40)}`),
+  );
+}
+
 /** A Content Security Policy violation, and the page it happened on. */
 export type CspReport = { url: string; text: string };
 
@@ -75,6 +105,8 @@ type StoryOptions = {
   /** mkdtemp prefixes of the server's data directory and of the screenshots. */
   dataDirPrefix: string;
   screenshotDirPrefix: string;
+  /** More settings for `parley serve` (e.g. PARLEY_WEBHOOK_ALLOW_HTTP). */
+  env?: Record<string, string>;
 };
 
 /**
@@ -123,6 +155,7 @@ export class BrowserStory {
         PORT: String(this.port),
         PARLEY_PUBLIC_URL: this.origin,
         LOG_LEVEL: 'info',
+        ...this.options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,4 +1,5 @@
 import type { CaptchaProvider, LimitWindow, ProtectionSettings } from '../api/types';
+import { isIpRange } from './ip-range';
 
 // The protection editor works on a draft: numbers and lists are edited as the
 // text a person types. The draft becomes ProtectionSettings only when every
@@ -222,15 +223,4 @@ function fromDraftOrNull(draft: ProtectionDraft): ProtectionSettings | null {
 /** A domain with at least two labels, Unicode allowed, an `@` in front tolerated; the server normalises it. */
 function isDomainName(entry: string): boolean {
   return entry.length <= 253 && /^@?[^\s@/:*.]+(\.[^\s@/:*.]+)+\.?$/u.test(entry);
-}
-
-/** An IPv4 or IPv6 address, optionally with a /prefix, at most 50 characters. The server parses it for real. */
-function isIpRange(entry: string): boolean {
-  if (entry.length > 50) return false;
-  const [address = '', prefix, extra] = entry.split('/');
-  if (extra !== undefined || (prefix !== undefined && !/^\d{1,3}$/.test(prefix))) return false;
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) {
-    return address.split('.').every((octet) => Number(octet) <= 255) && (prefix === undefined || Number(prefix) <= 32);
-  }
-  return /^[0-9a-fA-F:.]+$/.test(address) && address.includes(':') && (prefix === undefined || Number(prefix) <= 128);
 }
