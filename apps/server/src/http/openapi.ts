@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Access } from '../auth/access.js';
 import type { Context } from '../context.js';
+import { webhookEventsDocument } from '../webhooks/openapi.js';
 import { ERROR_CODES } from '../errors.js';
 
 // One OpenAPI 3.1 document, generated from the route schemas that also
@@ -106,6 +107,8 @@ export async function registerOpenApi(app: FastifyInstance, ctx: Context): Promi
       },
       servers: [{ url: ctx.config.publicUrl.origin }],
       tags: TAGS.map((tag) => ({ ...tag })),
+      // What Parley sends to webhook URLs (OpenAPI 3.1 `webhooks`).
+      webhooks: webhookEventsDocument(),
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'prl_ API key', description: 'Authorization: Bearer prl_… (never in the URL).' },

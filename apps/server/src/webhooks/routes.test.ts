@@ -3,7 +3,7 @@ import { apiKey, bearer, logIn, ownerAccount, project, webhook, type Account } f
 import { refusedUnchanged, snapshot } from '../../../../test/route-sweep.js';
 import { startTestServer, type Reply, type TestServer } from '../../../../test/server.js';
 import { startWebhookReceiver, verifyWebhook, type WebhookReceiver } from '../../../../test/webhook-receiver.js';
-import { emitEvent } from '../events/service.js';
+import { emitEvent, EVENT_TYPES } from '../events/service.js';
 import { withTenant } from '../db/tenant.js';
 import { MAX_WEBHOOKS } from './service.js';
 
@@ -341,5 +341,17 @@ describe('test events, the delivery log and redelivery', () => {
     await expectRefusal(() => post(owner, `/${hook.id}/deliveries/${missing}/redeliver`), 404, 'not_found');
     await expectRefusal(() => post(owner, `/${missing}/test`), 404, 'not_found');
     await expectRefusal(() => get(owner, `/${missing}/deliveries`), 404, 'not_found');
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes what Parley POSTs to webhook URLs (OpenAPI 3.1 webhooks), one entry per event type', async () => {
+    const { webhooks } = (await server.request('GET', '/api/v1/openapi.json')).body;
+    expect(Object.keys(webhooks).sort()).toEqual([...EVENT_TYPES, 'webhook.test'].sort());
+    const created = webhooks['feedback.created'].post;
+    expect(created.parameters.map((p: { name: string; in: string; required: boolean }) => [p.name, p.in, p.required])).toEqual([
+      ['webhook-id', 'header', true], ['webhook-timestamp', 'header', true], ['webhook-signature', 'header', true],
+    ]);
+    expect(created.requestBody.content['application/json'].schema).toMatchObject({ required: ['type', 'timestamp', 'data'], properties: { type: { const: 'feedback.created' } } });
   });
 });
