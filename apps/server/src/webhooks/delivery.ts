@@ -33,15 +33,15 @@ export const PER_WEBHOOK = 16;
 const LOOK_AGAIN_MS = 200;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-export const RETRY_WINDOW_MS = 24 * HOUR;
+const RETRY_WINDOW_MS = 24 * HOUR;
 /** Waits after the 1st, 2nd, … failed attempt; the last one repeats until the window ends. */
-export const BACKOFF_MS = [5_000, 30_000, 2 * MINUTE, 10 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR];
+const BACKOFF_MS = [5_000, 30_000, 2 * MINUTE, 10 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 4 * HOUR, 8 * HOUR];
 /** Beyond the attempt's own deadline, time to record it before another instance may take the delivery over. */
 const LEASE_MARGIN_MS = 60_000;
 /** At most one "deliveries are failing" mail per webhook in this time. */
 const NOTICE_INTERVAL_MS = 24 * HOUR;
 
-export function retryDelayMs(attempt: number): number {
+function retryDelayMs(attempt: number): number {
   return BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length) - 1]!;
 }
 
@@ -110,8 +110,9 @@ export class WebhookDeliveries {
       for (const group of byWebhook.values()) this.start(this.deliver(group[0]!.org_id, group, now, lease));
     }
     if (this.underWay.size === 0) return false;
-    // A full claim: more may be due already. Otherwise wait for a slot, or for new deliveries.
-    if (claimed === 0 || claimed < room) await Promise.race([...this.underWay, new Promise((resolve) => setTimeout(resolve, LOOK_AGAIN_MS).unref())]);
+    // A full claim: more may be due already, look again at once. No room, or
+    // fewer due than room: wait for an attempt to end, or shortly, for new deliveries.
+    if (room === 0 || claimed < room) await Promise.race([...this.underWay, new Promise((resolve) => setTimeout(resolve, LOOK_AGAIN_MS).unref())]);
     return true;
   };
 

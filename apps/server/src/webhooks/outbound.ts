@@ -15,7 +15,7 @@ import { AddressPolicy } from './addresses.js';
 // attempt has a deadline, and at most 64 KB of the answer is read.
 
 /** Answers are read up to this much, then the connection is closed. */
-export const MAX_ANSWER_BYTES = 64 * 1024;
+const MAX_ANSWER_BYTES = 64 * 1024;
 /** The delivery log keeps this much of an answer's status line and headers. */
 const MAX_HEAD_CHARS = 4096;
 const MAX_ERROR_CHARS = 1000;
