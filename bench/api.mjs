@@ -37,7 +37,7 @@ const { listFeedback } = await import(path.join(REPO_ROOT, 'apps/server/dist/fee
 
 // Words of feedback, most frequent first: a message draws each word with a
 // skewed (power-law) chance, so the first are in most messages, the middle
-// ones in a few percent, the last in about one in a hundred. Search queries
+// ones in a few percent, the last in about two in a hundred. Search queries
 // below name words of each kind.
 const WORDS = `the to and a is it i on not in when page this of for with button checkout works app can after click we error my be have
   but you load slow login mobile does nothing broken screen would like new please from search great love thanks form save at account
