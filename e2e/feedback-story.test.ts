@@ -69,8 +69,9 @@ ${snippet}
 
 const cspReportsFrom = (origin: string) => story.cspReports.filter((report) => report.url.startsWith(`${origin}/`));
 
-/** A labelled value in the feedback detail's facts list. */
-const fact = (page: Page, label: string) => page.getByTestId('feedback-details').locator('.fact').filter({ has: page.getByText(label, { exact: true }) }).locator('dd');
+/** A labelled value in one of the feedback page's facts lists (the reporter's once they are shown). */
+const fact = (page: Page, label: string, list: 'feedback-details' | 'reporter-details' = 'feedback-details') =>
+  page.getByTestId(list).locator('.fact').filter({ has: page.getByText(label, { exact: true }) }).locator('dd');
 
 type LogEntry = { reqId?: string; code?: string; req?: { method: string } };
 
@@ -215,11 +216,14 @@ describe.skipIf(skipReason !== '')('the feedback story in Chromium, against the 
     await expect(message.isVisible()).resolves.toBe(true);
     expect(await message.locator('*').count()).toBe(0);
     expect(await dashboard.evaluate(() => ({ xss: (window as unknown as { __xss?: unknown }).__xss, injected: document.querySelectorAll('img[src="x"], [onerror]').length }))).toEqual({ xss: undefined, injected: 0 });
-    expect(await fact(dashboard, 'E-mail').textContent()).toBe(REPORTER_EMAIL);
     expect(await fact(dashboard, 'Rating').textContent()).toBe('4');
     expect(await fact(dashboard, 'Page URL').textContent()).toBe(`${hostOrigin}/shop/checkout`);
     expect(await fact(dashboard, 'Locale').textContent()).toBe('en-GB');
-    expect(await fact(dashboard, 'Browser').textContent()).toMatch(/^(HeadlessChrome|Chrome|Chromium) \d+$/);
+    // The reporter's data is an audited read: only on request.
+    expect(await dashboard.getByText(REPORTER_EMAIL).count()).toBe(0);
+    await dashboard.getByRole('button', { name: 'Show reporter details' }).click();
+    expect(await fact(dashboard, 'E-mail', 'reporter-details').textContent()).toBe(REPORTER_EMAIL);
+    expect(await fact(dashboard, 'Browser', 'reporter-details').textContent()).toMatch(/^(HeadlessChrome|Chrome|Chromium) \d+$/);
 
     const status = dashboard.getByLabel('Status');
     expect(await status.inputValue()).toBe('new');
@@ -314,6 +318,8 @@ describe.skipIf(skipReason !== '')('the feedback story in Chromium, against the 
     await newest.click();
     await dashboard.getByTestId('feedback-message').waitFor();
     expect(await fact(dashboard, 'Rating').textContent()).toBe('0');
+    // Viewing the screenshot is an audited read too: only on request.
+    await dashboard.getByRole('button', { name: 'Show screenshot' }).click();
     const image = dashboard.getByRole('img', { name: 'Screenshot sent with this feedback' });
     await expect.poll(() => image.evaluate((element: HTMLImageElement) => element.naturalWidth)).toBeGreaterThan(0);
     await screenshot(dashboard, '7-feedback-with-screenshot');

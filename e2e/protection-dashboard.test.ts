@@ -252,21 +252,8 @@ describe.skipIf(skipReason !== '')('the Protection page in Chromium, against the
   });
 
   step('a viewer sees the protection and can change none of it', async () => {
-    await page.goto(`${story.origin}/orgs/${orgId}/members`);
-    await page.getByLabel('E-mail').fill(VIEWER.email);
-    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
-    await page.getByRole('button', { name: 'Send invitation' }).click();
-    const inviteLink = await page.getByTestId('invite-link').inputValue();
-
-    const context = await story.browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    const viewer = await story.joinByInvite(page, orgId, VIEWER, 'viewer');
     try {
-      const viewer = await context.newPage();
-      await viewer.goto(inviteLink);
-      await viewer.getByLabel('Your name').fill(VIEWER.name);
-      await viewer.getByLabel('Password').fill(VIEWER.password);
-      await viewer.getByRole('button', { name: 'Create account and join' }).click();
-      await viewer.getByRole('heading', { name: 'Projects' }).waitFor();
-
       await viewer.goto(protectionUrl());
       await viewer.getByTestId('protection-read-only').waitFor();
       await viewer.getByTestId('refusals-total').waitFor();
@@ -282,7 +269,7 @@ describe.skipIf(skipReason !== '')('the Protection page in Chromium, against the
       await screenshot(viewer, '7-viewer-read-only');
       expect(await axeViolations(viewer)).toEqual([]);
     } finally {
-      await context.close();
+      await viewer.context().close();
     }
   });
 

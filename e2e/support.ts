@@ -66,6 +66,17 @@ export async function setUpOwner(page: Page, owner: Owner): Promise<void> {
   await page.getByRole('heading', { name: 'Projects' }).waitFor();
 }
 
+/** Creates a project on the signed-in owner's Projects page and opens its inbox; the ids from its address. */
+export async function createProject(page: Page, name: string, domain: string): Promise<{ orgId: string; projectId: string }> {
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Allowed domains').fill(domain);
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.getByTestId('project-created').getByRole('link', { name: 'open its inbox' }).click();
+  await page.getByTestId('project-name').waitFor();
+  const [, orgId = '', projectId = ''] = /^\/orgs\/([^/]+)\/projects\/([^/]+)$/.exec(new URL(page.url()).pathname) ?? [];
+  return { orgId, projectId };
+}
+
 const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 let axeSource = '';
 
@@ -208,13 +219,39 @@ export class BrowserStory {
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    const context = await this.browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
-    this.context = context;
+    this.context = await this.newContext();
+    return this.context;
+  }
+
+  /** Another browser context (another person: its own cookies), watched for CSP reports and script errors like the first. */
+  async newContext(): Promise<BrowserContext> {
+    const context = await this.browser!.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
     context.on('console', (message) => {
       if (message.text().includes('Content Security Policy')) this.cspReports.push({ url: message.page()?.url() ?? '', text: message.text() });
     });
     context.on('weberror', (error) => this.pageErrors.push(`${error.page()?.url()}: ${error.error().message}`));
     return context;
+  }
+
+  /**
+   * Invites `person` with `role` from the owner's members page; they open the
+   * link in a context of their own, create their account and land on the
+   * Projects page (the organization must not require MFA). Their page.
+   */
+  async joinByInvite(owner: Page, orgId: string, person: { name: string; email: string; password: string }, role: 'admin' | 'member' | 'viewer'): Promise<Page> {
+    await owner.goto(`${this.origin}/orgs/${orgId}/members`);
+    await owner.getByLabel('E-mail').fill(person.email);
+    await owner.getByLabel('Role', { exact: true }).selectOption(role);
+    await owner.getByRole('button', { name: 'Send invitation' }).click();
+    const inviteLink = await owner.getByTestId('invite-link').inputValue();
+
+    const guest = await (await this.newContext()).newPage();
+    await guest.goto(inviteLink);
+    await guest.getByLabel('Your name').fill(person.name);
+    await guest.getByLabel('Password').fill(person.password);
+    await guest.getByRole('button', { name: 'Create account and join' }).click();
+    await guest.getByRole('heading', { name: 'Projects' }).waitFor();
+    return guest;
   }
 
   /**

@@ -9,16 +9,10 @@ import {
 } from '@tanstack/react-router';
 import { isApiError } from './api/client';
 import { meQuery } from './api/queries';
-import {
-  FEEDBACK_STATUSES,
-  LOGIN_METHODS,
-  LOGIN_RESULTS,
-  type FeedbackStatus,
-  type LoginMethod,
-  type LoginResult,
-  type Me,
-} from './api/types';
+import { LOGIN_METHODS, LOGIN_RESULTS, type LoginMethod, type LoginResult, type Me } from './api/types';
 import { AppError, AppLayout } from './components/app-layout';
+import { isDay } from './lib/day-range';
+import { parseInboxSearch, type InboxSearch } from './lib/inbox-filter';
 import { ApiReferencePage } from './pages/api-reference-page';
 import { ReauthDialog } from './components/reauth-dialog';
 import { EnrollPage } from './pages/account/enroll-page';
@@ -164,11 +158,7 @@ export const homeRoute = createRoute({
   component: HomePage,
 });
 
-function isFeedbackStatus(value: unknown): value is FeedbackStatus {
-  return (FEEDBACK_STATUSES as readonly unknown[]).includes(value);
-}
-
-export const PROJECT_TABS = ['widget', 'protection', 'install'] as const;
+export const PROJECT_TABS = ['widget', 'protection', 'install', 'danger'] as const;
 export type ProjectTab = (typeof PROJECT_TABS)[number];
 
 function isProjectTab(value: unknown): value is ProjectTab {
@@ -178,13 +168,9 @@ function isProjectTab(value: unknown): value is ProjectTab {
 export const projectRoute = createRoute({
   getParentRoute: () => authenticatedRoute,
   path: '/orgs/$orgId/projects/$projectId',
-  // `tab` picks the section; the status filter belongs to the inbox only.
-  validateSearch: (search: Record<string, unknown>): { status?: FeedbackStatus; tab?: ProjectTab } =>
-    isProjectTab(search.tab)
-      ? { tab: search.tab }
-      : isFeedbackStatus(search.status)
-        ? { status: search.status }
-        : {},
+  // `tab` picks the section; the filters belong to the inbox only.
+  validateSearch: (search: Record<string, unknown>): InboxSearch & { tab?: ProjectTab } =>
+    isProjectTab(search.tab) ? { tab: search.tab } : parseInboxSearch(search),
   component: ProjectPage,
 });
 
@@ -233,8 +219,6 @@ export type LoginSearch = {
   from?: string;
   to?: string;
 };
-
-const isDay = (value: unknown): value is string => typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value);
 
 const orgLoginsRoute = createRoute({
   getParentRoute: () => authenticatedRoute,

@@ -1,5 +1,5 @@
 import { createClient, type Body, type Query } from '@parley/client';
-import type { FeedbackStatus, ProtectionSettings } from './types';
+import type { ProtectionSettings } from './types';
 
 export { ApiError, isApiError } from '@parley/client';
 
@@ -33,11 +33,11 @@ export type SecurityPolicyInput = Body<'put', '/api/v1/orgs/{orgId}/security'>;
 /** Filters of an organization's login history; `from` and `to` are ISO times. */
 export type LoginFilter = Omit<Query<'get', '/api/v1/orgs/{orgId}/logins'>, 'before'>;
 
-export type FeedbackListQuery = {
-  limit: number;
-  cursor: string | null;
-  status: FeedbackStatus | null;
-};
+/** The inbox's filters (absent: no filter), as GET /orgs/{orgId}/feedback takes them. */
+export type FeedbackFilter = Omit<Query<'get', '/api/v1/orgs/{orgId}/feedback'>, 'cursor' | 'limit'>;
+/** What triage changes: any of status, assignee (null: nobody) and the whole set of labels. */
+export type FeedbackChange = Body<'patch', '/api/v1/orgs/{orgId}/feedback/{feedbackId}'>;
+export type LabelInput = Body<'post', '/api/v1/orgs/{orgId}/labels'>;
 
 // Absent, not null: the API reads an absent query member as "no filter".
 const unlessNull = <T>(value: T | null) => value ?? undefined;
@@ -126,10 +126,14 @@ export const api = {
   getRefusals: (orgId: string, projectId: string) =>
     parley.get('/api/v1/orgs/{orgId}/projects/{projectId}/protection/refusals', { path: { orgId, projectId } }),
 
-  listFeedback: (orgId: string, projectId: string, query: FeedbackListQuery) =>
+  /** Deleting a project needs a recent factor: the client asks for it (reauth dialog) and sends the request again. */
+  deleteProject: (orgId: string, projectId: string, version: number) =>
+    parley.delete('/api/v1/orgs/{orgId}/projects/{projectId}', { path: { orgId, projectId }, ifMatch: version }),
+
+  listFeedback: (orgId: string, filter: FeedbackFilter, limit: number, cursor: string | null) =>
     parley.get('/api/v1/orgs/{orgId}/feedback', {
       path: { orgId },
-      query: { projectId, limit: String(query.limit), cursor: unlessNull(query.cursor), status: unlessNull(query.status) },
+      query: { ...filter, limit: String(limit), cursor: unlessNull(cursor) },
     }),
   getFeedback: (orgId: string, feedbackId: string) =>
     parley.get('/api/v1/orgs/{orgId}/feedback/{feedbackId}', { path: { orgId, feedbackId } }),
@@ -137,6 +141,16 @@ export const api = {
   getReporter: (orgId: string, feedbackId: string) =>
     parley.get('/api/v1/orgs/{orgId}/feedback/{feedbackId}/reporter', { path: { orgId, feedbackId } }),
   /** Refused with 412 precondition_failed when someone changed the feedback since `version` was read. */
-  updateFeedbackStatus: (orgId: string, feedbackId: string, status: FeedbackStatus, version: number) =>
-    parley.patch('/api/v1/orgs/{orgId}/feedback/{feedbackId}', { path: { orgId, feedbackId }, body: { status }, ifMatch: version }),
-};
+  updateFeedback: (orgId: string, feedbackId: string, change: FeedbackChange, version: number) =>
+    parley.patch('/api/v1/orgs/{orgId}/feedback/{feedbackId}', { path: { orgId, feedbackId }, body: change, ifMatch: version }),
+  deleteFeedback: (orgId: string, feedbackId: string, version: number) =>
+    parley.delete('/api/v1/orgs/{orgId}/feedback/{feedbackId}', { path: { orgId, feedbackId }, ifMatch: version }),
+  listNotes: (orgId: string, feedbackId: string, cursor: string | null) =>
+    parley.get('/api/v1/orgs/{orgId}/feedback/{feedbackId}/notes', { path: { orgId, feedbackId }, query: { cursor: unlessNull(cursor) } }),
+  addNote: (orgId: string, feedbackId: string, body: string) =>
+    parley.post('/api/v1/orgs/{orgId}/feedback/{feedbackId}/notes', { path: { orgId, feedbackId }, body: { body } }),
+  deleteNote: (orgId: string, feedbackId: string, noteId: string) =>
+    parley.delete('/api/v1/orgs/{orgId}/feedback/{feedbackId}/notes/{noteId}', { path: { orgId, feedbackId, noteId } }),
+
+  listLabels: (orgId: string) => parley.get('/api/v1/orgs/{orgId}/labels', { path: { orgId } }),
+  createLabel: (orgId: string, input: LabelInput) => parley.post('/api/v1/orgs/{orgId}/labels', { path: { orgId }, body: input }),};

@@ -1,6 +1,6 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
 import { asDocument } from '../lib/openapi';
-import { api, type LoginFilter } from './client';
+import { api, type FeedbackFilter, type LoginFilter } from './client';
 
 // Query keys live here so pages and mutations invalidate the same entries.
 export const queryKeys = {
@@ -10,10 +10,13 @@ export const queryKeys = {
   project: (orgId: string, projectId: string) => ['orgs', orgId, 'projects', projectId] as const,
   protection: (orgId: string, projectId: string) => ['orgs', orgId, 'projects', projectId, 'protection'] as const,
   refusals: (orgId: string, projectId: string) => ['orgs', orgId, 'projects', projectId, 'refusals'] as const,
-  feedbackList: (orgId: string, projectId: string) =>
-    ['orgs', orgId, 'projects', projectId, 'feedback'] as const,
+  /** Every filtered feedback list of the organization (a prefix: invalidating it never touches an item's audited reads). */
+  feedbackLists: (orgId: string) => ['orgs', orgId, 'inbox'] as const,
+  feedbackList: (orgId: string, filter: FeedbackFilter) => ['orgs', orgId, 'inbox', filter] as const,
   feedback: (orgId: string, feedbackId: string) => ['orgs', orgId, 'feedback', feedbackId] as const,
   reporter: (orgId: string, feedbackId: string) => ['orgs', orgId, 'feedback', feedbackId, 'reporter'] as const,
+  notes: (orgId: string, feedbackId: string) => ['orgs', orgId, 'feedback', feedbackId, 'notes'] as const,
+  labels: (orgId: string) => ['orgs', orgId, 'labels'] as const,
   mfa: ['me', 'mfa'] as const,
   sessions: ['me', 'sessions'] as const,
   myLogins: ['me', 'logins'] as const,
@@ -69,8 +72,8 @@ export const feedbackQuery = (orgId: string, feedbackId: string) =>
 
 /**
  * The reporter's personal data. Every read is recorded in the audit log, so
- * it is read once per visit of the page (no refetch on focus) and dropped as
- * soon as the page is left.
+ * the page reads it only when the user asks for it, once per visit (no
+ * refetch on focus), and it is dropped as soon as the page is left.
  */
 export const reporterQuery = (orgId: string, feedbackId: string) =>
   queryOptions({
@@ -78,6 +81,31 @@ export const reporterQuery = (orgId: string, feedbackId: string) =>
     queryFn: () => api.getReporter(orgId, feedbackId),
     staleTime: Infinity,
     gcTime: 0,
+  });
+
+/** A project's feedback (or the organization's), newest first, a page at a time. */
+export const feedbackListQuery = (orgId: string, filter: FeedbackFilter) =>
+  infiniteQueryOptions({
+    queryKey: queryKeys.feedbackList(orgId, filter),
+    queryFn: ({ pageParam }) => api.listFeedback(orgId, filter, 25, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+
+/** Internal notes on a feedback, newest first. */
+export const notesQuery = (orgId: string, feedbackId: string) =>
+  infiniteQueryOptions({
+    queryKey: queryKeys.notes(orgId, feedbackId),
+    queryFn: ({ pageParam }) => api.listNotes(orgId, feedbackId, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+
+/** The organization's labels, by name. */
+export const labelsQuery = (orgId: string) =>
+  queryOptions({
+    queryKey: queryKeys.labels(orgId),
+    queryFn: () => api.listLabels(orgId),
   });
 
 export const mfaQuery = queryOptions({

@@ -61,6 +61,8 @@ export type FeedbackStatus = Feedback['status'];
 /** The reporter's personal data of one feedback (a separate, audited read). */
 export type Reporter = Answer<'get', '/api/v1/orgs/{orgId}/feedback/{feedbackId}/reporter'>;
 export type ConsoleError = Reporter['consoleErrors'][number];
+export type Note = Answer<'get', '/api/v1/orgs/{orgId}/feedback/{feedbackId}/notes'>['items'][number];
+export type Label = Answer<'get', '/api/v1/orgs/{orgId}/labels'>['items'][number];
 
 /**
  * Every value of a generated union, in the order the pages list them: one

@@ -56,7 +56,7 @@ export type ProtectionDraft = {
   secret: string;
   minSeconds: string;
   signedSubmissions: boolean;
-  /** Not edited here (issue 6 builds API-key submissions); saved as it was. */
+  /** Feedback created through the REST API with an API key (feedback_create); off: 403 server_submissions_off. */
   serverSubmissions: boolean;
   perIp: WindowDraft;
   perReporter: WindowDraft;

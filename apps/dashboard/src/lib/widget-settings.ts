@@ -20,6 +20,12 @@ export const BUILT_IN_TYPES = [
   { id: 'other', label: 'Other' },
 ] as const;
 
+/** How the dashboard names a feedback type: the project's label, a built-in's name, else its id. */
+export function feedbackTypeLabel(types: WidgetSettings['types'], id: string): string {
+  const label = types.find((type) => type.id === id)?.label ?? '';
+  return label !== '' ? label : (BUILT_IN_TYPES.find((type) => type.id === id)?.label ?? id);
+}
+
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 const HTTP_URL = /^https?:\/\/\S+$/;

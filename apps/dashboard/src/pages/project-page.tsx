@@ -1,30 +1,26 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link, useBlocker } from '@tanstack/react-router';
 import { useCallback, useState, type ReactNode } from 'react';
-import { api } from '../api/client';
-import { projectQuery, queryKeys } from '../api/queries';
-import { FEEDBACK_STATUSES, type FeedbackStatus, type FeedbackSummary } from '../api/types';
+import { projectQuery } from '../api/queries';
 import { BackToProjects } from '../components/crumbs';
 import { ErrorNotice } from '../components/error-notice';
-import { LoadMore } from '../components/load-more';
-import { Rating } from '../components/rating';
-import { ScreenshotIcon } from '../components/screenshot-icon';
-import { StatusBadge } from '../components/status-badge';
-import { excerpt, formatDateTime, STATUS_LABELS } from '../lib/format';
+import { formatDateTime } from '../lib/format';
+import { useOrgAccess } from '../lib/use-org-access';
 import { usePageTitle } from '../lib/use-page-title';
 import type { ProjectTab } from '../router';
+import { DangerZone } from './project/danger-zone';
+import { Inbox } from './project/inbox';
 import { InstallPanel, IdentitySecretPanel } from './project/install-panel';
 import { ProtectionPanel } from './project/protection-panel';
 import { WidgetSettingsForm } from './project/widget-settings-form';
 
 const route = getRouteApi('/authenticated/orgs/$orgId/projects/$projectId');
 
-const PAGE_SIZE = 25;
-
 export function ProjectPage() {
   const { orgId, projectId } = route.useParams();
-  const { tab, status } = route.useSearch();
+  const { tab } = route.useSearch();
   const project = useQuery(projectQuery(orgId, projectId));
+  const { can } = useOrgAccess(orgId);
   const [unsaved, setUnsaved] = useState<Record<UnsavedTab, boolean>>({ widget: false, protection: false });
   const onWidgetChanged = useCallback((isChanged: boolean) => setUnsaved((u) => ({ ...u, widget: isChanged })), []);
   const onProtectionChanged = useCallback((isChanged: boolean) => setUnsaved((u) => ({ ...u, protection: isChanged })), []);
@@ -59,7 +55,8 @@ export function ProjectPage() {
     <Link
       to="/orgs/$orgId/projects/$projectId"
       params={{ orgId, projectId }}
-      search={to === undefined ? { status } : { tab: to }}
+      // The inbox keeps its filters while it is open; another tab starts without them.
+      search={to === undefined ? ({ tab: _, ...filters }) => filters : { tab: to }}
       activeOptions={{ exact: true, includeSearch: true }}
       aria-current={tab === to ? 'page' : undefined}
       className="tab"
@@ -99,10 +96,10 @@ export function ProjectPage() {
         {tabLink('widget', <TabLabel label="Widget settings" isUnsaved={unsaved.widget} />)}
         {tabLink('protection', <TabLabel label="Protection" isUnsaved={unsaved.protection} />)}
         {tabLink('install', 'Install')}
+        {(can('project_write') || tab === 'danger') && tabLink('danger', 'Danger zone')}
       </nav>
-      <div hidden={tab !== undefined}>
-        <Inbox orgId={orgId} projectId={projectId} />
-      </div>
+      {/* Mounted only while open: it has no draft to keep, and its list is read when it is seen. */}
+      {tab === undefined && <Inbox orgId={orgId} project={project.data} />}
       <div hidden={tab !== 'widget'}>
         <WidgetSettingsForm orgId={orgId} project={project.data} onChangedState={onWidgetChanged} />
       </div>
@@ -134,6 +131,7 @@ export function ProjectPage() {
           </section>
         </div>
       </div>
+      {tab === 'danger' && <DangerZone orgId={orgId} project={project.data} />}
     </>
   );
 }
@@ -154,105 +152,5 @@ function TabLabel({ label, isUnsaved }: { label: string; isUnsaved: boolean }) {
         </>
       )}
     </>
-  );
-}
-
-const FILTERS: { value: FeedbackStatus | undefined; label: string }[] = [
-  { value: undefined, label: 'All' },
-  ...FEEDBACK_STATUSES.map((value) => ({ value, label: STATUS_LABELS[value] })),
-];
-
-function Inbox({ orgId, projectId }: { orgId: string; projectId: string }) {
-  const { status } = route.useSearch();
-  const navigate = route.useNavigate();
-
-  const feedback = useInfiniteQuery({
-    queryKey: [...queryKeys.feedbackList(orgId, projectId), status ?? 'all'],
-    queryFn: ({ pageParam }) =>
-      api.listFeedback(orgId, projectId, {
-        limit: PAGE_SIZE,
-        cursor: pageParam,
-        status: status ?? null,
-      }),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.nextCursor,
-  });
-
-  const items = feedback.data?.pages.flatMap((page) => page.items) ?? [];
-
-  return (
-    <section className="inbox" aria-labelledby="inbox-title">
-      <div className="inbox-head">
-        <h2 id="inbox-title">Feedback</h2>
-        <div className="filters" role="group" aria-label="Filter by status">
-          {FILTERS.map((filter) => (
-            <button
-              key={filter.label}
-              type="button"
-              className="filter"
-              aria-pressed={status === filter.value}
-              onClick={() => void navigate({ search: filter.value ? { status: filter.value } : {} })}
-            >
-              {filter.label}
-            </button>
-          ))}
-        </div>
-      </div>
-
-      {feedback.isPending ? (
-        <p className="muted">Loading feedback…</p>
-      ) : feedback.isError ? (
-        <ErrorNotice error={feedback.error} />
-      ) : items.length === 0 ? (
-        <div className="empty" data-testid="inbox-empty">
-          {status === undefined ? (
-            <p>
-              <strong>No feedback yet</strong> — paste the{' '}
-              <Link to="/orgs/$orgId/projects/$projectId" params={{ orgId, projectId }} search={{ tab: 'install' }}>
-                snippet
-              </Link>{' '}
-              on your site and the first messages will show up here.
-            </p>
-          ) : (
-            <p>No feedback with status “{STATUS_LABELS[status]}”.</p>
-          )}
-        </div>
-      ) : (
-        <>
-          <ul className="feedback-list" data-testid="feedback-list">
-            {items.map((item) => (
-              <FeedbackRow key={item.id} orgId={orgId} item={item} />
-            ))}
-          </ul>
-          <LoadMore query={feedback} />
-        </>
-      )}
-    </section>
-  );
-}
-
-function FeedbackRow({ orgId, item }: { orgId: string; item: FeedbackSummary }) {
-  return (
-    <li>
-      <Link
-        to="/orgs/$orgId/feedback/$feedbackId"
-        params={{ orgId, feedbackId: item.id }}
-        className="feedback-item"
-        data-testid="feedback-item"
-      >
-        <span className="feedback-item-top">
-          <StatusBadge status={item.status} />
-          <Rating value={item.rating} scale={item.ratingScale} />
-          {item.type !== null && <span className="tag">{item.type}</span>}
-          {item.hasScreenshot && <ScreenshotIcon />}
-          <time className="feedback-time muted" dateTime={item.createdAt}>
-            {formatDateTime(item.createdAt)}
-          </time>
-        </span>
-        <span className="feedback-excerpt">
-          {item.message.trim() === '' ? <em className="muted">No message</em> : excerpt(item.message)}
-        </span>
-      </Link>
-    </li>
   );
 }

@@ -8,6 +8,7 @@ import { ErrorNotice } from '../../components/error-notice';
 import { LoginHistory } from '../../components/login-history';
 import { OrgFrame } from '../../components/section-nav';
 import { TextField } from '../../components/text-field';
+import { dayRange } from '../../lib/day-range';
 import { saveFile } from '../../lib/download';
 import { LOGIN_METHOD_LABELS, LOGIN_RESULT_LABELS } from '../../lib/format';
 import type { LoginSearch } from '../../router';
@@ -20,16 +21,7 @@ const METHOD_CHOICES: Choice<string>[] = [ANY, ...LOGIN_METHODS.map((value) => (
 
 /** The days picked (local time, both included) as the ISO instants the API filters on. */
 function toFilter({ from, to, ...rest }: LoginSearch): LoginFilter {
-  const dayStart = (day: string, plusDays = 0) => {
-    const date = new Date(`${day}T00:00:00`);
-    date.setDate(date.getDate() + plusDays);
-    return date.toISOString();
-  };
-  return {
-    ...rest,
-    ...(from === undefined ? {} : { from: dayStart(from) }),
-    ...(to === undefined ? {} : { to: dayStart(to, 1) }),
-  };
+  return { ...rest, ...dayRange(from, to) };
 }
 
 export function OrgLoginsPage() {

@@ -239,6 +239,23 @@ export function ProtectionForm({ orgId, projectId, protection, hasIdentitySecret
           )}
         </SettingsCard>
 
+        <SettingsCard title="Server submissions">
+          <CheckboxField
+            label="Accept feedback sent by your own servers"
+            hint={
+              <>
+                Lets your backend (a support form, a mobile app’s server) create feedback in this project through the REST
+                API, with an API key that holds <code>feedback_create</code>. The widget is not affected. While this is off,
+                such requests are refused with 403 <code>server_submissions_off</code>. How to send them: “Sending feedback
+                from your server” in <code>docs/api.md</code> and{' '}
+                <a href="/api-reference#post-api-v1-orgs-orgId-projects-projectId-feedback">the API reference</a>.
+              </>
+            }
+            checked={draft.serverSubmissions}
+            onChange={(serverSubmissions) => change({ serverSubmissions })}
+          />
+        </SettingsCard>
+
         <SettingsCard
           title="Rate limits"
           intro="Beyond a limit, submissions are refused with 429 and a Retry-After, and the widget tells the visitor when to try again."
