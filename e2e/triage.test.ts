@@ -230,6 +230,7 @@ describe.skipIf(skipReason !== '')('triage in Chromium, against the real server'
 
     await page.getByRole('button', { name: 'New label…' }).click();
     await page.getByLabel('New label’s name').fill(XSS_LABEL);
+    await screenshot(page, '3-new-label');
     await page.getByRole('button', { name: 'Create and add' }).click();
     const chips = page.getByTestId('feedback-labels').getByTestId('label-chip');
     await expect.poll(() => chips.count()).toBe(1);
@@ -272,7 +273,7 @@ describe.skipIf(skipReason !== '')('triage in Chromium, against the real server'
     const stored = await getFeedback(ids.xss);
     expect(stored.status).toBe('done');
     expect(stored.assigneeId).not.toBe(ownerId);
-    await screenshot(page, '3-conflict');
+    await screenshot(page, '4-conflict');
 
     // Made again on her version, it goes through.
     await page.getByLabel('Assignee').selectOption({ label: `${OWNER.name} (you)` });
@@ -300,7 +301,7 @@ describe.skipIf(skipReason !== '')('triage in Chromium, against the real server'
     const viewed = await audit();
     expect(viewed).toHaveLength(1);
     expect(viewed[0]).toMatchObject({ actor: { type: 'user', id: ownerId }, target: { type: 'feedback', id: ids.xss } });
-    await checkWidths(page, '4-feedback');
+    await checkWidths(page, '5-feedback');
     await expectNoInjection(page);
   });
 
@@ -352,7 +353,7 @@ describe.skipIf(skipReason !== '')('triage in Chromium, against the real server'
     await confirm.fill('Acme');
     expect(await remove.isDisabled()).toBe(true);
     await confirm.fill(PROJECT);
-    await screenshot(page, '5-danger-zone');
+    await screenshot(page, '6-danger-zone');
     expect(await axeViolations(page)).toEqual([]);
     await remove.click();
     // The server wants a recent factor; the owner signed in minutes ago, but a slow run may pass the window.

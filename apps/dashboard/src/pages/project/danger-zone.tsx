@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
-import { api } from '../../api/client';
+import { api, isApiError } from '../../api/client';
 import { queryKeys } from '../../api/queries';
 import type { Project } from '../../api/types';
 import { BusyButton } from '../../components/busy-button';
@@ -29,6 +29,10 @@ export function DangerZone({ orgId, project }: { orgId: string; project: Project
       queryClient.removeQueries({ queryKey: queryKeys.project(orgId, project.id) });
       queryClient.removeQueries({ queryKey: queryKeys.feedbackLists(orgId) });
       await queryClient.invalidateQueries({ queryKey: queryKeys.projects(orgId), exact: true });
+    },
+    // Changed meanwhile (412): read it again, so the next try is based on what it is now; the notice says why.
+    onError: (error) => {
+      if (isApiError(error, 'precondition_failed')) void queryClient.invalidateQueries({ queryKey: queryKeys.project(orgId, project.id), exact: true });
     },
   });
 
