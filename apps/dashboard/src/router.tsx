@@ -23,7 +23,14 @@ import { ForgotPasswordPage } from './pages/forgot-password-page';
 import { HomePage } from './pages/home-page';
 import { InvitePage } from './pages/invite-page';
 import { LoginPage } from './pages/login-page';
+import { NotificationsPage } from './pages/account/notifications-page';
+import { ApiKeysPage } from './pages/org/api-keys-page';
+import { AuditPage, parseAuditSearch } from './pages/org/audit-page';
+import { DeliveryPage } from './pages/org/delivery-page';
+import { LabelsPage } from './pages/org/labels-page';
 import { OrgLoginsPage } from './pages/org/logins-page';
+import { WebhookPage } from './pages/org/webhook-page';
+import { WebhooksPage } from './pages/org/webhooks-page';
 import { MembersPage } from './pages/org/members-page';
 import { RolesPage } from './pages/org/roles-page';
 import { OrgSecurityPage } from './pages/org/security-page';
@@ -192,6 +199,12 @@ const accountLoginsRoute = createRoute({
   component: MyLoginsPage,
 });
 
+const accountNotificationsRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/account/notifications',
+  component: NotificationsPage,
+});
+
 const membersRoute = createRoute({
   getParentRoute: () => authenticatedRoute,
   path: '/orgs/$orgId/members',
@@ -233,6 +246,44 @@ const orgLoginsRoute = createRoute({
   component: OrgLoginsPage,
 });
 
+const apiKeysRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/api-keys',
+  component: ApiKeysPage,
+});
+
+const webhooksRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/webhooks',
+  component: WebhooksPage,
+});
+
+const webhookRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/webhooks/$webhookId',
+  component: WebhookPage,
+});
+
+const deliveryRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/webhooks/$webhookId/deliveries/$deliveryId',
+  component: DeliveryPage,
+});
+
+/** The audit log's filters are kept in the address, like the login history's. */
+const auditRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/audit',
+  validateSearch: parseAuditSearch,
+  component: AuditPage,
+});
+
+const labelsRoute = createRoute({
+  getParentRoute: () => authenticatedRoute,
+  path: '/orgs/$orgId/labels',
+  component: LabelsPage,
+});
+
 const routeTree = rootRoute.addChildren([
   setupRoute,
   loginRoute,
@@ -251,6 +302,13 @@ const routeTree = rootRoute.addChildren([
     rolesRoute,
     orgSecurityRoute,
     orgLoginsRoute,
+    accountNotificationsRoute,
+    apiKeysRoute,
+    webhooksRoute,
+    webhookRoute,
+    deliveryRoute,
+    auditRoute,
+    labelsRoute,
   ]),
 ]);
 

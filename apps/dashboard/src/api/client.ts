@@ -42,9 +42,26 @@ export type LabelInput = Body<'post', '/api/v1/orgs/{orgId}/labels'>;
 // Absent, not null: the API reads an absent query member as "no filter".
 const unlessNull = <T>(value: T | null) => value ?? undefined;
 
+export type ApiKeyInput = Body<'post', '/api/v1/orgs/{orgId}/api-keys'>;
+export type ApiKeyStatus = NonNullable<Query<'get', '/api/v1/orgs/{orgId}/api-keys'>['status']>;
+export type WebhookInput = Body<'post', '/api/v1/orgs/{orgId}/webhooks'>;
+export type WebhookChange = Body<'patch', '/api/v1/orgs/{orgId}/webhooks/{webhookId}'>;
+export type DeliveryStatus = NonNullable<Query<'get', '/api/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries'>['status']>;
+/** Filters of an organization's audit log; `from` and `to` are ISO times. */
+export type AuditFilter = Omit<Query<'get', '/api/v1/orgs/{orgId}/audit'>, 'cursor' | 'limit'>;
+export type NotificationChoice = Body<'put', '/api/v1/me/notifications'>;
+
+/** The file name a download's Content-Disposition gives, or `fallback`. */
+const attachmentName = (response: Response, fallback: string) =>
+  /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1] ?? fallback;
+
 /** The address of an organization's login history as CSV, with the same filters as the list. */
 export const orgLoginsCsvUrl = (orgId: string, filter: LoginFilter) =>
   parley.url('/api/v1/orgs/{orgId}/logins.csv', { path: { orgId }, query: filter });
+
+/** The address of an organization's audit log as JSON Lines, with the same filters as the list. */
+export const auditExportUrl = (orgId: string, filter: AuditFilter) =>
+  parley.url('/api/v1/orgs/{orgId}/audit/export', { path: { orgId }, query: filter });
 
 /** Same-origin address of a feedback's screenshot (an <img> source; the cookie goes along). */
 export const screenshotUrl = (orgId: string, feedbackId: string) =>
@@ -102,9 +119,53 @@ export const api = {
   /** The CSV export and the file name the server gives it (it may ask for re-authentication first). */
   downloadOrgLogins: async (orgId: string, filter: LoginFilter) => {
     const response = await parley.fetch('get', '/api/v1/orgs/{orgId}/logins.csv', { path: { orgId }, query: filter });
-    const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1] ?? 'logins.csv';
-    return { name, file: await response.blob() };
+    return { name: attachmentName(response, 'logins.csv'), file: await response.blob() };
   },
+
+  listApiKeys: (orgId: string, status: ApiKeyStatus | null, cursor: string | null) =>
+    parley.get('/api/v1/orgs/{orgId}/api-keys', { path: { orgId }, query: { status: unlessNull(status), cursor: unlessNull(cursor) } }),
+  /** The answer holds the key itself: the only time it is shown (a retry gets 409, never the key). */
+  createApiKey: (orgId: string, input: ApiKeyInput) => parley.post('/api/v1/orgs/{orgId}/api-keys', { path: { orgId }, body: input }),
+  revokeApiKey: (orgId: string, keyId: string) => parley.delete('/api/v1/orgs/{orgId}/api-keys/{keyId}', { path: { orgId, keyId } }),
+
+  listWebhooks: (orgId: string) => parley.get('/api/v1/orgs/{orgId}/webhooks', { path: { orgId } }),
+  getWebhook: (orgId: string, webhookId: string) => parley.get('/api/v1/orgs/{orgId}/webhooks/{webhookId}', { path: { orgId, webhookId } }),
+  /** The answer holds the signing secret: the only time it is shown. */
+  createWebhook: (orgId: string, input: WebhookInput) => parley.post('/api/v1/orgs/{orgId}/webhooks', { path: { orgId }, body: input }),
+  /** Refused with 412 precondition_failed when someone changed the webhook since `version` was read. */
+  updateWebhook: (orgId: string, webhookId: string, change: WebhookChange, version: number) =>
+    parley.patch('/api/v1/orgs/{orgId}/webhooks/{webhookId}', { path: { orgId, webhookId }, body: change, ifMatch: version }),
+  deleteWebhook: (orgId: string, webhookId: string) => parley.delete('/api/v1/orgs/{orgId}/webhooks/{webhookId}', { path: { orgId, webhookId } }),
+  /** A new secret, shown once; the old one keeps signing too for `overlapHours`. */
+  rotateWebhookSecret: (orgId: string, webhookId: string, overlapHours: number) =>
+    parley.post('/api/v1/orgs/{orgId}/webhooks/{webhookId}/rotate-secret', { path: { orgId, webhookId }, body: { overlapHours } }),
+  sendTestEvent: (orgId: string, webhookId: string) => parley.post('/api/v1/orgs/{orgId}/webhooks/{webhookId}/test', { path: { orgId, webhookId } }),
+  listDeliveries: (orgId: string, webhookId: string, status: DeliveryStatus | null, cursor: string | null) =>
+    parley.get('/api/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries', {
+      path: { orgId, webhookId },
+      query: { status: unlessNull(status), cursor: unlessNull(cursor) },
+    }),
+  getDelivery: (orgId: string, webhookId: string, deliveryId: string) =>
+    parley.get('/api/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries/{deliveryId}', { path: { orgId, webhookId, deliveryId } }),
+  redeliver: (orgId: string, webhookId: string, deliveryId: string) =>
+    parley.post('/api/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver', { path: { orgId, webhookId, deliveryId } }),
+
+  /** Refused with 412 precondition_failed when someone changed the label since `version` was read. */
+  updateLabel: (orgId: string, labelId: string, change: Partial<LabelInput>, version: number) =>
+    parley.patch('/api/v1/orgs/{orgId}/labels/{labelId}', { path: { orgId, labelId }, body: change, ifMatch: version }),
+  /** Also takes the label off every feedback that carries it. */
+  deleteLabel: (orgId: string, labelId: string) => parley.delete('/api/v1/orgs/{orgId}/labels/{labelId}', { path: { orgId, labelId } }),
+
+  listAudit: (orgId: string, filter: AuditFilter, cursor: string | null) =>
+    parley.get('/api/v1/orgs/{orgId}/audit', { path: { orgId }, query: { ...filter, cursor: unlessNull(cursor) } }),
+  /** Every matching event as JSON Lines and the file name the server gives it (it may ask for re-authentication first). */
+  downloadAudit: async (orgId: string, filter: AuditFilter) => {
+    const response = await parley.fetch('get', '/api/v1/orgs/{orgId}/audit/export', { path: { orgId }, query: filter });
+    return { name: attachmentName(response, 'audit.jsonl'), file: await response.blob() };
+  },
+
+  listNotifications: () => parley.get('/api/v1/me/notifications'),
+  setNotification: (choice: NotificationChoice) => parley.put('/api/v1/me/notifications', { body: choice }),
 
   listProjects: (orgId: string) => parley.get('/api/v1/orgs/{orgId}/projects', { path: { orgId } }),
   createProject: (orgId: string, input: Body<'post', '/api/v1/orgs/{orgId}/projects'>) =>
@@ -153,4 +214,5 @@ export const api = {
     parley.delete('/api/v1/orgs/{orgId}/feedback/{feedbackId}/notes/{noteId}', { path: { orgId, feedbackId, noteId } }),
 
   listLabels: (orgId: string) => parley.get('/api/v1/orgs/{orgId}/labels', { path: { orgId } }),
-  createLabel: (orgId: string, input: LabelInput) => parley.post('/api/v1/orgs/{orgId}/labels', { path: { orgId }, body: input }),};
+  createLabel: (orgId: string, input: LabelInput) => parley.post('/api/v1/orgs/{orgId}/labels', { path: { orgId }, body: input }),
+};

@@ -1,6 +1,6 @@
 import { infiniteQueryOptions, queryOptions } from '@tanstack/react-query';
 import { asDocument } from '../lib/openapi';
-import { api, type FeedbackFilter, type LoginFilter } from './client';
+import { api, type ApiKeyStatus, type AuditFilter, type DeliveryStatus, type FeedbackFilter, type LoginFilter } from './client';
 
 // Query keys live here so pages and mutations invalidate the same entries.
 export const queryKeys = {
@@ -26,6 +26,14 @@ export const queryKeys = {
   security: (orgId: string) => ['orgs', orgId, 'security'] as const,
   invite: (token: string) => ['invite', token] as const,
   openApi: ['openapi'] as const,
+  apiKeys: (orgId: string) => ['orgs', orgId, 'api-keys'] as const,
+  webhooks: (orgId: string) => ['orgs', orgId, 'webhooks'] as const,
+  webhook: (orgId: string, webhookId: string) => ['orgs', orgId, 'webhooks', webhookId] as const,
+  deliveries: (orgId: string, webhookId: string) => ['orgs', orgId, 'webhooks', webhookId, 'deliveries'] as const,
+  delivery: (orgId: string, webhookId: string, deliveryId: string) =>
+    ['orgs', orgId, 'webhooks', webhookId, 'deliveries', deliveryId] as const,
+  audit: (orgId: string, filter: AuditFilter) => ['orgs', orgId, 'audit', filter] as const,
+  notifications: ['me', 'notifications'] as const,
   orgLogins: (orgId: string, filter: LoginFilter) => ['orgs', orgId, 'logins', filter] as const,
 };
 
@@ -171,4 +179,63 @@ export const openApiQuery = queryOptions({
   queryKey: queryKeys.openApi,
   queryFn: async () => asDocument(await api.getOpenApi()),
   staleTime: Infinity,
+});
+
+export const apiKeysQuery = (orgId: string, status: ApiKeyStatus | null) =>
+  infiniteQueryOptions({
+    queryKey: [...queryKeys.apiKeys(orgId), status],
+    queryFn: ({ pageParam }) => api.listApiKeys(orgId, status, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+
+export const webhooksQuery = (orgId: string) =>
+  queryOptions({
+    queryKey: queryKeys.webhooks(orgId),
+    queryFn: () => api.listWebhooks(orgId),
+  });
+
+export const webhookQuery = (orgId: string, webhookId: string) =>
+  queryOptions({
+    queryKey: queryKeys.webhook(orgId, webhookId),
+    queryFn: () => api.getWebhook(orgId, webhookId),
+  });
+
+/**
+ * Deliveries are attempted in the background: while one has an attempt due
+ * within the next minute (a new event, a retry, a redelivery), look again
+ * every few seconds. Retries hours away are not waited for.
+ */
+const PENDING_REFRESH_MS = 2_000;
+const isDueSoon = (delivery: { nextAttemptAt: string | null }) =>
+  delivery.nextAttemptAt !== null && Date.parse(delivery.nextAttemptAt) - Date.now() < 60_000;
+
+export const deliveriesQuery = (orgId: string, webhookId: string, status: DeliveryStatus | null) =>
+  infiniteQueryOptions({
+    queryKey: [...queryKeys.deliveries(orgId, webhookId), status],
+    queryFn: ({ pageParam }) => api.listDeliveries(orgId, webhookId, status, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+    refetchInterval: (query) =>
+      query.state.data?.pages.some((page) => page.items.some(isDueSoon)) ? PENDING_REFRESH_MS : false,
+  });
+
+export const deliveryQuery = (orgId: string, webhookId: string, deliveryId: string) =>
+  queryOptions({
+    queryKey: queryKeys.delivery(orgId, webhookId, deliveryId),
+    queryFn: () => api.getDelivery(orgId, webhookId, deliveryId),
+    refetchInterval: (query) => (query.state.data !== undefined && isDueSoon(query.state.data) ? PENDING_REFRESH_MS : false),
+  });
+
+export const auditQuery = (orgId: string, filter: AuditFilter) =>
+  infiniteQueryOptions({
+    queryKey: queryKeys.audit(orgId, filter),
+    queryFn: ({ pageParam }) => api.listAudit(orgId, filter, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+
+export const notificationsQuery = queryOptions({
+  queryKey: queryKeys.notifications,
+  queryFn: api.listNotifications,
 });

@@ -1,4 +1,4 @@
-import type { Answer } from '@parley/client';
+import type { Answer, Body, Query } from '@parley/client';
 
 // The API's shapes under the names the pages use. Each is the generated type
 // of an operation's answer (packages/client, from the server's OpenAPI
@@ -64,6 +64,26 @@ export type ConsoleError = Reporter['consoleErrors'][number];
 export type Note = Answer<'get', '/api/v1/orgs/{orgId}/feedback/{feedbackId}/notes'>['items'][number];
 export type Label = Answer<'get', '/api/v1/orgs/{orgId}/labels'>['items'][number];
 
+export type ApiKey = Answer<'get', '/api/v1/orgs/{orgId}/api-keys'>['items'][number];
+/** A scope a key may hold: a permission the role table marks for API keys. */
+export type ApiScope = Body<'post', '/api/v1/orgs/{orgId}/api-keys'>['scopes'][number];
+export type NewApiKey = Answer<'post', '/api/v1/orgs/{orgId}/api-keys'>;
+
+export type Webhook = Answer<'get', '/api/v1/orgs/{orgId}/webhooks/{webhookId}'>;
+export type WebhookEvent = Webhook['events'][number];
+/** A created webhook or a rotated secret: the secret is in this answer only. */
+export type WebhookWithSecret = Answer<'post', '/api/v1/orgs/{orgId}/webhooks'>;
+export type Delivery = Answer<'get', '/api/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries'>['items'][number];
+export type DeliveryDetail = Answer<'get', '/api/v1/orgs/{orgId}/webhooks/{webhookId}/deliveries/{deliveryId}'>;
+export type DeliveryAttempt = DeliveryDetail['attempts'][number];
+
+export type AuditEventPage = Answer<'get', '/api/v1/orgs/{orgId}/audit'>;
+export type AuditEvent = AuditEventPage['items'][number];
+export type AuditActorType = NonNullable<Query<'get', '/api/v1/orgs/{orgId}/audit'>['actorType']>;
+
+export type NotificationSetting = Answer<'get', '/api/v1/me/notifications'>['items'][number];
+export type NotificationMode = NotificationSetting['mode'];
+
 /**
  * Every value of a generated union, in the order the pages list them: one
  * the server adds or drops makes the list a compile error.
@@ -77,6 +97,34 @@ export const ORG_ROLES = allOf<OrgRole>()(['owner', 'admin', 'member', 'viewer']
 export const LOGIN_METHODS = allOf<LoginMethod>()(['password', 'totp', 'webauthn', 'recovery', 'reset', 'invite']);
 export const LOGIN_RESULTS = allOf<LoginResult>()(['success', 'failure', 'blocked']);
 export const FEEDBACK_STATUSES = allOf<FeedbackStatus>()(['new', 'in_progress', 'done', 'archived']);
+export const WEBHOOK_EVENTS = allOf<WebhookEvent>()([
+  'feedback.created',
+  'feedback.updated',
+  'feedback.deleted',
+  'feedback.note_added',
+  'project.created',
+  'project.updated',
+  'project.deleted',
+  'member.added',
+  'member.updated',
+  'member.removed',
+]);
+export const API_SCOPES = allOf<ApiScope>()([
+  'org_read',
+  'project_read',
+  'project_write',
+  'feedback_read',
+  'feedback_create',
+  'feedback_update',
+  'feedback_delete',
+  'labels_write',
+  'members_read',
+  'webhooks_read',
+  'webhooks_write',
+  'audit_read',
+]);
+export const AUDIT_ACTOR_TYPES = allOf<AuditActorType>()(['user', 'api_key', 'cli', 'system']);
+export const NOTIFICATION_MODES = allOf<NotificationMode>()(['instant', 'daily', 'none']);
 
 /**
  * The server's defaults, kept only as a fallback: the server always answers

@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useId, type ReactNode } from 'react';
 import { CopyButton } from './copy-button';
 
 type Props = {
@@ -10,10 +10,12 @@ type Props = {
   doneLabel: string;
   onDone: () => void;
   testId?: string;
+  /** More about the value (how to use it), shown before the button that closes the box. */
+  children?: ReactNode;
 };
 
 /** A value the server shows only once (a secret, an invitation link): selected, with copy and a warning. */
-export function RevealBox({ label, value, note, copyLabel, doneLabel, onDone, testId }: Props) {
+export function RevealBox({ label, value, note, copyLabel, doneLabel, onDone, testId, children }: Props) {
   const id = useId();
   return (
     <div className="secret-reveal">
@@ -39,6 +41,7 @@ export function RevealBox({ label, value, note, copyLabel, doneLabel, onDone, te
       <p className="notice notice-warning" id={`${id}-note`} role="alert">
         {note}
       </p>
+      {children}
       <button type="button" className="button button-secondary button-small" onClick={onDone}>
         {doneLabel}
       </button>

@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { usePageTitle } from '../lib/use-page-title';
 import { useOrgAccess } from '../lib/use-org-access';
 
-export type OrgSection = 'projects' | 'members' | 'roles' | 'security' | 'logins';
+export type OrgSection = 'projects' | 'members' | 'roles' | 'labels' | 'webhooks' | 'api-keys' | 'security' | 'logins' | 'audit';
 
 /** The sections of one organization; admin-only ones appear when the role allows them. */
 export function OrgNav({ orgId, current }: { orgId: string; current: OrgSection }) {
@@ -23,6 +23,21 @@ export function OrgNav({ orgId, current }: { orgId: string; current: OrgSection 
       <Link to="/orgs/$orgId/roles" params={{ orgId }} {...mark('roles')}>
         Roles
       </Link>
+      {can('feedback_read') && (
+        <Link to="/orgs/$orgId/labels" params={{ orgId }} {...mark('labels')}>
+          Labels
+        </Link>
+      )}
+      {can('webhooks_read') && (
+        <Link to="/orgs/$orgId/webhooks" params={{ orgId }} {...mark('webhooks')}>
+          Webhooks
+        </Link>
+      )}
+      {can('apikeys_write') && (
+        <Link to="/orgs/$orgId/api-keys" params={{ orgId }} {...mark('api-keys')}>
+          API keys
+        </Link>
+      )}
       {can('security_write') && (
         <Link to="/orgs/$orgId/security" params={{ orgId }} {...mark('security')}>
           Security
@@ -33,12 +48,17 @@ export function OrgNav({ orgId, current }: { orgId: string; current: OrgSection 
           Login history
         </Link>
       )}
+      {can('audit_read') && (
+        <Link to="/orgs/$orgId/audit" params={{ orgId }} {...mark('audit')}>
+          Audit log
+        </Link>
+      )}
     </nav>
   );
 }
 
 /** The sections of the signed-in person's own account. */
-export function AccountNav({ current }: { current: 'security' | 'logins' }) {
+export function AccountNav({ current }: { current: 'security' | 'logins' | 'notifications' }) {
   return (
     <nav className="tabs" aria-label="Account">
       <Link to="/account/security" className="tab" aria-current={current === 'security' ? 'page' : undefined}>
@@ -46,6 +66,9 @@ export function AccountNav({ current }: { current: 'security' | 'logins' }) {
       </Link>
       <Link to="/account/logins" className="tab" aria-current={current === 'logins' ? 'page' : undefined}>
         Login history
+      </Link>
+      <Link to="/account/notifications" className="tab" aria-current={current === 'notifications' ? 'page' : undefined}>
+        Notifications
       </Link>
     </nav>
   );
@@ -56,11 +79,13 @@ type OrgFrameProps = {
   section: OrgSection;
   title: string;
   intro: ReactNode;
+  /** A way back above the heading, on a page inside a section (one webhook, one delivery). */
+  crumbs?: ReactNode;
   children: ReactNode;
 };
 
 /** Heading and section tabs of an organization page; a stranger to the organization gets a notice instead. */
-export function OrgFrame({ orgId, section, title, intro, children }: OrgFrameProps) {
+export function OrgFrame({ orgId, section, title, intro, crumbs, children }: OrgFrameProps) {
   const { membership } = useOrgAccess(orgId);
   usePageTitle(membership === null ? title : `${title} · ${membership.name}`);
   if (membership === null) {
@@ -73,6 +98,7 @@ export function OrgFrame({ orgId, section, title, intro, children }: OrgFramePro
   }
   return (
     <>
+      {crumbs}
       <div className="page-head">
         <div>
           <h1>{title}</h1>

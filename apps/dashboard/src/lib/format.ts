@@ -1,4 +1,4 @@
-import type { FeedbackStatus, LoginMethod, LoginResult, OrgRole } from '../api/types';
+import type { FeedbackStatus, LoginMethod, LoginResult, OrgRole, Project } from '../api/types';
 
 const dateTime = new Intl.DateTimeFormat(undefined, {
   dateStyle: 'medium',
@@ -70,3 +70,11 @@ export const ROLE_LABELS: Record<OrgRole, string> = {
   member: 'Member',
   viewer: 'Viewer',
 };
+
+/** "All projects", or the names of the chosen ones (a count while the names are unknown). */
+export function projectScopeText(projectIds: string[] | null, projects: Project[] | undefined): string {
+  if (projectIds === null) return 'All projects';
+  if (projectIds.length === 0) return 'No projects';
+  const names = projectIds.map((id) => projects?.find((p) => p.id === id)?.name).filter((name) => name !== undefined);
+  return names.length === projectIds.length ? names.join(', ') : `${projectIds.length} projects`;
+}

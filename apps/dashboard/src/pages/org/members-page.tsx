@@ -12,7 +12,7 @@ import { ProjectScopeField } from '../../components/project-scope-field';
 import { RevealBox } from '../../components/reveal-box';
 import { OrgFrame } from '../../components/section-nav';
 import { TextField } from '../../components/text-field';
-import { formatDateTime, ROLE_LABELS } from '../../lib/format';
+import { formatDateTime, projectScopeText, ROLE_LABELS } from '../../lib/format';
 import { useOrgAccess } from '../../lib/use-org-access';
 
 const route = getRouteApi('/authenticated/orgs/$orgId/members');
@@ -27,14 +27,6 @@ function assignableRoles(myRole: OrgRole) {
     value: role,
     label: ROLE_LABELS[role],
   }));
-}
-
-/** "All projects", or the names of the chosen ones. */
-function projectScopeText(projectIds: string[] | null, projects: Project[] | undefined): string {
-  if (projectIds === null) return 'All projects';
-  if (projectIds.length === 0) return 'No projects';
-  const names = projectIds.map((id) => projects?.find((p) => p.id === id)?.name).filter((name) => name !== undefined);
-  return names.length === projectIds.length ? names.join(', ') : `${projectIds.length} projects`;
 }
 
 export function MembersPage() {
