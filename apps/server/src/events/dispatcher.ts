@@ -51,7 +51,7 @@ export class EventDispatcher {
     });
 
   private async dispatch(tx: Tx, orgId: string, ids: string[], now: Date): Promise<void> {
-    const { rows } = await tx.query<Row>('SELECT id, org_id, project_id, type, subject_id, data, created_at FROM events WHERE id = ANY($1::uuid[]) ORDER BY created_at, id', [ids]);
+    const { rows } = await tx.query<Row>('SELECT id, org_id, project_id, type, subject_id, data, created_at FROM events WHERE id = ANY($1::uuid[]) ORDER BY seq', [ids]);
     const events: StoredEvent[] = rows.map((row) => ({
       id: row.id, orgId: row.org_id, projectId: row.project_id, type: row.type, subjectId: row.subject_id, data: row.data ?? {}, createdAt: row.created_at,
     }));

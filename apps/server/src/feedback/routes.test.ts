@@ -44,7 +44,7 @@ async function auditOf(targetId: string) {
 }
 
 async function eventsOf(subjectId: string) {
-  const { rows } = await server.db.superuser.query('SELECT type, project_id, data FROM events WHERE subject_id = $1 ORDER BY created_at, type', [subjectId]);
+  const { rows } = await server.db.superuser.query('SELECT type, project_id, data FROM events WHERE subject_id = $1 ORDER BY seq', [subjectId]);
   return rows;
 }
 
@@ -156,6 +156,21 @@ describe('PATCH /api/v1/orgs/:orgId/feedback/:feedbackId', () => {
     expect(same.status).toBe(200);
     expect(same.headers.get('etag')).toBe('"3"');
     expect(await snapshot(server)).toEqual(before);
+  });
+
+  it('unassigns a member from what they can no longer see: projects taken from them, then everything when they leave', async () => {
+    const member = await memberAccount(server, owner.orgId, 'member');
+    const kept = await project(server, owner.orgId);
+    const [here, there] = [await send(inbox, { message: 'assigned in the inbox' }), await send(kept, { message: 'assigned in the kept project' })];
+    for (const id of [here, there]) await server.request('PATCH', one(id), { cookie: owner.cookie, body: { assigneeId: member.userId } });
+    const members = `${org()}/members/${member.userId}`;
+    expect((await server.request('PATCH', members, { cookie: owner.cookie, body: { projectIds: [kept.id] } })).status).toBe(200);
+    expect((await server.request('GET', one(here), { cookie: owner.cookie })).body).toMatchObject({ assigneeId: null, version: 3 });
+    expect((await server.request('GET', one(there), { cookie: owner.cookie })).body).toMatchObject({ assigneeId: member.userId, version: 2 });
+    expect((await auditOf(here)).at(-1)).toMatchObject({ action: 'feedback.updated', actor_id: owner.userId, data: { assigneeId: { from: member.userId, to: null } } });
+    expect((await eventsOf(here)).at(-1)).toMatchObject({ type: 'feedback.updated', data: { id: here, assigneeId: null, changes: { assigneeId: { from: member.userId, to: null } } } });
+    expect((await server.request('DELETE', members, { cookie: owner.cookie })).status).toBe(204);
+    expect((await server.request('GET', one(there), { cookie: owner.cookie })).body).toMatchObject({ assigneeId: null, version: 3 });
   });
 
   it('refuses a stale or malformed If-Match with 412 precondition_failed and changes nothing', async () => {

@@ -6,6 +6,9 @@
 export default `
 CREATE TABLE events (
   id uuid PRIMARY KEY,
+  -- The order events were written in (two changes in one millisecond stay
+  -- in order): the dispatcher hands them to subscribers by it.
+  seq bigint GENERATED ALWAYS AS IDENTITY,
   org_id uuid NOT NULL REFERENCES organizations ON DELETE CASCADE,
   -- No foreign key: project.deleted must outlive its project.
   project_id uuid,
@@ -18,7 +21,7 @@ CREATE TABLE events (
   created_at timestamptz NOT NULL,
   dispatched_at timestamptz
 );
-CREATE INDEX events_pending_idx ON events (created_at) WHERE dispatched_at IS NULL;
+CREATE INDEX events_pending_idx ON events (seq) WHERE dispatched_at IS NULL;
 CREATE INDEX events_org_created_idx ON events (org_id, created_at);
 ALTER TABLE events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY events_tenant ON events FOR ALL
@@ -39,7 +42,7 @@ CREATE TRIGGER events_notify AFTER INSERT ON events FOR EACH STATEMENT EXECUTE F
 CREATE FUNCTION claim_pending_events(p_limit integer)
   RETURNS TABLE (id uuid, org_id uuid)
   LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
-  AS $$ SELECT id, org_id FROM events WHERE dispatched_at IS NULL ORDER BY created_at, id LIMIT p_limit FOR UPDATE SKIP LOCKED $$;
+  AS $$ SELECT id, org_id FROM events WHERE dispatched_at IS NULL ORDER BY seq LIMIT p_limit FOR UPDATE SKIP LOCKED $$;
 REVOKE ALL ON FUNCTION claim_pending_events(integer) FROM PUBLIC;
 
 CREATE TABLE webhooks (
