@@ -131,6 +131,27 @@ export async function updateFeedback(
   });
 }
 
+/**
+ * Unassigns a member from the feedback they can no longer see: outside
+ * `reach` (their new project limits; an empty list when they left). Each
+ * item is changed as a triage change would change it: new version, audited,
+ * announced as feedback.updated. `tx` is scoped to the organization.
+ */
+export async function unassignBeyond(tx: Tx, orgId: string, userId: string, reach: ProjectScope, actor: Actor, now: Date): Promise<void> {
+  if (reach === null) return;
+  const { rows } = await tx.query<{ id: string; project_id: string }>(
+    `UPDATE feedback SET assignee_id = NULL, updated_at = $4, version = version + 1
+      WHERE org_id = $1 AND assignee_id = $2 AND NOT (project_id = ANY($3::uuid[])) RETURNING id, project_id`,
+    [orgId, userId, reach, now],
+  );
+  const data = await feedbackEventDataById(tx, rows.map((row) => row.id));
+  for (const row of rows) {
+    const record: ChangeRecord = { assigneeId: { from: userId, to: null } };
+    await recordAuditEvent(tx, orgId, actor, { action: 'feedback.updated', target: { type: 'feedback', id: row.id }, data: record }, now);
+    await emitEvent(tx, orgId, { type: 'feedback.updated', projectId: row.project_id, subjectId: row.id, data: { ...data.get(row.id), changes: record } }, now);
+  }
+}
+
 /** Deletes the item with its screenshot, notes and labels; audited, and announced as feedback.deleted. */
 export async function deleteFeedback(pool: pg.Pool, target: FeedbackTarget, expectedVersion: number | undefined, actor: Actor, now: Date): Promise<void> {
   const { orgId, feedbackId } = target;

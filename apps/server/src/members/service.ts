@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { narrowCreatorKeys } from '../apikeys/service.js';
+import { unassignBeyond } from '../feedback/service.js';
 import { recordAuditEvent, type Actor } from '../audit/service.js';
 import { hasPermission, outranks } from '../auth/permissions.js';
 import { endUserSessions } from '../auth/sessions.js';
@@ -88,7 +89,8 @@ export type MemberChanges = { role?: Role; projectIds?: ProjectScope };
  * user's sessions for a new id (their next request gets one; the old cookie
  * stops working), and the API keys the user created are narrowed to what
  * they may now do, in the same transaction: no request with one of them can
- * see the old rights once the change is committed.
+ * see the old rights once the change is committed. Feedback assigned to them
+ * in projects they can no longer see is unassigned.
  */
 export async function changeMember(pool: pg.Pool, orgId: string, manager: Manager, userId: string, changes: MemberChanges, now: Date): Promise<MemberView> {
   return withTenant(pool, orgId, async (tx) => {
@@ -115,6 +117,7 @@ export async function changeMember(pool: pg.Pool, orgId: string, manager: Manage
     }
     if (role !== target.role || projectsChanged) {
       await narrowCreatorKeys(tx, orgId, userId, { role, projectIds }, manager.actor, now);
+      await unassignBeyond(tx, orgId, userId, projectIds, manager.actor, now);
       await emitEvent(tx, orgId, { type: 'member.updated', projectId: null, subjectId: userId, data: { userId, role, projectIds } }, now);
     }
     const { rows } = await tx.query<MemberView>(`${MEMBERS} WHERE m.org_id = $1 AND m.user_id = $2`, [orgId, userId]);
@@ -124,8 +127,9 @@ export async function changeMember(pool: pg.Pool, orgId: string, manager: Manage
 
 /**
  * Removes a member (or lets one leave): every session of the user ends at
- * once, in every organization, but the session the user leaves with, and
- * every API key they created in this organization is revoked.
+ * once, in every organization, but the session the user leaves with, every
+ * API key they created in this organization is revoked, and their feedback
+ * is unassigned.
  */
 export async function removeMember(pool: pg.Pool, orgId: string, manager: Manager & { sessionHash: Buffer }, userId: string, now: Date): Promise<void> {
   await withTenant(pool, orgId, async (tx) => {
@@ -136,6 +140,7 @@ export async function removeMember(pool: pg.Pool, orgId: string, manager: Manage
     await endUserSessions(tx, userId, manager.sessionHash);
     await revokeInvitesBeyond(tx, orgId, userId, null, now);
     await narrowCreatorKeys(tx, orgId, userId, null, manager.actor, now);
+    await unassignBeyond(tx, orgId, userId, [], manager.actor, now);
     await emitEvent(tx, orgId, { type: 'member.removed', projectId: null, subjectId: userId, data: { userId, role: target.role, projectIds: target.projectIds } }, now);
     await recordAuditEvent(tx, orgId, manager.actor, { action: 'member.removed', target: { type: 'user', id: userId }, data: { role: target.role, left: userId === manager.userId } }, now);
   });
