@@ -7,7 +7,9 @@
 // (412). The owner adds a webhook to a receiver on loopback that checks every
 // signature with the secret shown once, sends a test event and sees it
 // delivered with 200 in the delivery log, then the feedback.created of the
-// next API feedback, opens a delivery and redelivers it. The key is revoked
+// next API feedback, opens a delivery and redelivers it. A webhook saved
+// elsewhere meanwhile is not overwritten (412), and a rotated secret signs
+// alongside the old one for the overlap. The key is revoked
 // and refused at once; the audit log shows what it did and exports it as JSON
 // Lines. Notification settings are saved per project. axe finds no WCAG 2.1
 // AA violation on any of these pages, at desktop and phone widths, and none
@@ -298,12 +300,51 @@ describe.skipIf(skipReason !== '')('API keys, webhooks and the audit log in Chro
     await screenshot(page, '7-delivery-redelivered');
   });
 
+  step('a webhook changed meanwhile is not overwritten (412); a rotated secret signs alongside the old one', async () => {
+    await page.goto(pages.webhook!);
+    const description = page.getByLabel('Description');
+    await description.fill('CRM sync (EU)');
+    // Someone else saves the webhook meanwhile, from another tab.
+    const changed = await page.evaluate(async (path) => {
+      const read = await fetch(path);
+      const response = await fetch(path, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json', 'If-Match': read.headers.get('ETag') ?? '' },
+        body: JSON.stringify({ description: 'Changed elsewhere' }),
+      });
+      return response.status;
+    }, `/api/v1/orgs/${orgId}/webhooks/${webhookId}`);
+    expect(changed).toBe(200);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByTestId('webhook-conflict').waitFor();
+    await expect.poll(() => description.inputValue()).toBe('Changed elsewhere');
+    await screenshot(page, '8-webhook-conflict');
+
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const rotated = page.getByTestId('webhook-new-secret');
+    await rotated.waitFor();
+    const newSecret = await rotated.inputValue();
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(newSecret).not.toBe(webhookSecret);
+    await page.getByTestId('previous-secret').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+
+    const before = received.length;
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await expect.poll(() => received.length, { timeout: 30_000 }).toBe(before + 1);
+    const { headers, body } = received.at(-1)!;
+    // Two signatures during the overlap: receivers holding either secret accept it.
+    expect(String(headers['webhook-signature']).split(' ')).toHaveLength(2);
+    for (const secret of [webhookSecret, newSecret]) expect(() => new Webhook(secret).verify(body, headers as Record<string, string>)).not.toThrow();
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+  });
+
   step('revokes the key after asking; its next request is refused with 401', async () => {
     await page.goto(pages.apiKeys!);
     const row = page.getByTestId('api-keys').getByRole('row', { name: new RegExp(KEY_NAME) });
     await row.getByRole('button', { name: 'Revoke' }).click();
     await row.getByText('Whatever uses it is refused from its next request on.').waitFor();
-    await screenshot(page, '8-api-key-revoke-confirm');
+    await screenshot(page, '9-api-key-revoke-confirm');
     await row.getByRole('button', { name: 'Revoke key' }).click();
     await row.getByText('Revoked').waitFor();
     expect(await row.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
@@ -333,7 +374,7 @@ describe.skipIf(skipReason !== '')('API keys, webhooks and the audit log in Chro
     expect(actions).toContain('label.updated');
     expect(actions).toContain('project.protection_updated');
     expect(actions).toContain('api_key.refused');
-    await screenshot(page, '9-audit-by-key');
+    await screenshot(page, '10-audit-by-key');
 
     const exportLink = page.getByRole('link', { name: 'Export (JSON Lines)' });
     expect(await exportLink.getAttribute('href')).toBe(`/api/v1/orgs/${orgId}/audit/export?actorType=api_key`);
@@ -370,7 +411,7 @@ describe.skipIf(skipReason !== '')('API keys, webhooks and the audit log in Chro
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
     await page.reload();
     expect(await page.getByLabel(`E-mails about ${PROJECT}`).inputValue()).toBe('daily');
-    await screenshot(page, '10-notifications');
+    await screenshot(page, '11-notifications');
     expect(await axeViolations(page)).toEqual([]);
   });
 
@@ -381,7 +422,7 @@ describe.skipIf(skipReason !== '')('API keys, webhooks and the audit log in Chro
         await page.goto(url);
         await page.locator('h1').waitFor();
         await page.getByText(/Loading/).first().waitFor({ state: 'detached' }).catch(() => undefined);
-        await screenshot(page, `11-phone-${name}`);
+        await screenshot(page, `12-phone-${name}`);
         expect({ name, overflowing: await overflowingElements(page) }).toEqual({ name, overflowing: [] });
         expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
         expect({ name, violations: await axeViolations(page) }).toEqual({ name, violations: [] });

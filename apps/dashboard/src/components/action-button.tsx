@@ -12,6 +12,8 @@ type Props = {
   small?: boolean;
   /** Ask first: the question and the label of the button that goes ahead. */
   confirm?: { question: ReactNode; confirmLabel: string };
+  /** Said (in a live region) once the request succeeded, for a button that stays, e.g. "Test event queued". */
+  done?: string;
 };
 
 /**
@@ -19,7 +21,7 @@ type Props = {
  * passkey), busy while it runs, optionally asking first. Cancelling the
  * question puts the focus back on the button that asked it.
  */
-export function ActionButton({ label, busyLabel, run, variant = 'secondary', small = true, confirm }: Props) {
+export function ActionButton({ label, busyLabel, run, variant = 'secondary', small = true, confirm, done }: Props) {
   const [isAsking, setAsking] = useState(false);
   const trigger = useRef<HTMLButtonElement>(null);
   const shouldRefocus = useRef(false);
@@ -69,6 +71,11 @@ export function ActionButton({ label, busyLabel, run, variant = 'secondary', sma
         >
           {label}
         </BusyButton>
+      )}
+      {done !== undefined && (
+        <span className="save-status" role="status">
+          {action.isSuccess ? done : ''}
+        </span>
       )}
       <ErrorNotice error={action.error} />
     </div>

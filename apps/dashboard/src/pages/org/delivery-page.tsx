@@ -1,9 +1,9 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { api } from '../../api/client';
 import { deliveryQuery, queryKeys } from '../../api/queries';
 import type { DeliveryAttempt, DeliveryDetail } from '../../api/types';
-import { BusyButton } from '../../components/busy-button';
+import { ActionButton } from '../../components/action-button';
 import { Crumbs } from '../../components/crumbs';
 import { ErrorNotice } from '../../components/error-notice';
 import { OrgFrame } from '../../components/section-nav';
@@ -59,26 +59,23 @@ export function DeliveryPage() {
 
 function Summary({ orgId, delivery, canRedeliver }: { orgId: string; delivery: DeliveryDetail; canRedeliver: boolean }) {
   const queryClient = useQueryClient();
-  const redeliver = useMutation({
-    mutationFn: () => api.redeliver(orgId, delivery.webhookId, delivery.id),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.deliveries(orgId, delivery.webhookId) }),
-  });
   return (
     <section className="card section" aria-labelledby="delivery-title">
       <div className="section-head">
         <h2 id="delivery-title">Summary</h2>
         {canRedeliver && (
-          <div className="form-actions">
-            <span className="save-status" role="status">
-              {redeliver.isSuccess ? 'Queued again' : ''}
-            </span>
-            <BusyButton type="button" variant="secondary" className="button-small" busy={redeliver.isPending} busyLabel="Queuing…" onClick={() => redeliver.mutate()}>
-              Redeliver
-            </BusyButton>
-          </div>
+          <ActionButton
+            label="Redeliver"
+            busyLabel="Queuing…"
+            done="Queued again"
+            run={async () => {
+              await api.redeliver(orgId, delivery.webhookId, delivery.id);
+              // Its detail is under the log's key too: both look again (and keep looking while the attempt is due).
+              await queryClient.invalidateQueries({ queryKey: queryKeys.deliveries(orgId, delivery.webhookId) });
+            }}
+          />
         )}
       </div>
-      <ErrorNotice error={redeliver.error} />
       <dl className="facts" data-testid="delivery-summary">
         <div className="fact">
           <dt>Status</dt>

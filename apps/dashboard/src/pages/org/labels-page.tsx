@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
-import { api, isApiError } from '../../api/client';
+import { api, isApiError, type LabelInput } from '../../api/client';
 import { labelsQuery, queryKeys } from '../../api/queries';
 import type { Label } from '../../api/types';
 import { ActionButton } from '../../components/action-button';
@@ -17,12 +17,40 @@ const route = getRouteApi('/authenticated/orgs/$orgId/labels');
 
 const MAX_NAME = 50;
 
-/** A label's name and colour as typed, and what is wrong with them. */
-function problemsOf(name: string, color: string) {
-  return {
+/** A label's name and colour as typed; their problems show once saving was tried. */
+function useLabelDraft(initial: { name: string; color: string }) {
+  const [name, setName] = useState(initial.name);
+  const [color, setColor] = useState(initial.color);
+  const [isTried, setTried] = useState(false);
+  const problems = {
     name: name.trim() === '' ? 'Give the label a name.' : undefined,
     color: isHexColor(color) ? undefined : 'A colour code is # and six hex digits, e.g. #1c7ed6.',
   };
+  const isValid = problems.name === undefined && problems.color === undefined;
+  return {
+    fields: { name, color, onName: setName, onColor: setColor, problems: isTried ? problems : { name: undefined, color: undefined } },
+    /** What to send, or null while something is wrong; from now on the problems show. */
+    tryInput: () => {
+      setTried(true);
+      return isValid ? { name: name.trim(), color: color.toLowerCase() } : null;
+    },
+    reset: (to: { name: string; color: string }) => {
+      setName(to.name);
+      setColor(to.color);
+      setTried(false);
+    },
+  };
+}
+
+type LabelFieldsProps = ReturnType<typeof useLabelDraft>['fields'] & { hint?: string };
+
+function LabelFields({ name, color, onName, onColor, problems, hint }: LabelFieldsProps) {
+  return (
+    <>
+      <TextField label="Name" name="label-name" autoComplete="off" maxLength={MAX_NAME} value={name} onChange={onName} error={problems.name} hint={hint} />
+      <LabelColorField value={color} onChange={onColor} error={problems.color} />
+    </>
+  );
 }
 
 export function LabelsPage() {
@@ -65,13 +93,11 @@ function LabelList({ orgId, canEdit }: { orgId: string; canEdit: boolean }) {
 function LabelRow({ orgId, label, canEdit }: { orgId: string; label: Label; canEdit: boolean }) {
   const queryClient = useQueryClient();
   const [isEditing, setEditing] = useState(false);
-  const [name, setName] = useState(label.name);
-  const [color, setColor] = useState(label.color);
-  const [isTried, setTried] = useState(false);
+  const draft = useLabelDraft(label);
   const refresh = () => queryClient.invalidateQueries({ queryKey: queryKeys.labels(orgId) });
 
   const save = useMutation({
-    mutationFn: () => api.updateLabel(orgId, label.id, { name: name.trim(), color: color.toLowerCase() }, label.version),
+    mutationFn: (input: LabelInput) => api.updateLabel(orgId, label.id, input, label.version),
     onSuccess: async () => {
       setEditing(false);
       await refresh();
@@ -85,16 +111,13 @@ function LabelRow({ orgId, label, canEdit }: { orgId: string; label: Label; canE
     },
   });
 
-  const problems = problemsOf(name, color);
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    setTried(true);
-    if (problems.name === undefined && problems.color === undefined) save.mutate();
+    const input = draft.tryInput();
+    if (input !== null) save.mutate(input);
   }
   function startEditing() {
-    setName(label.name);
-    setColor(label.color);
-    setTried(false);
+    draft.reset(label);
     save.reset();
     setEditing(true);
   }
@@ -103,16 +126,7 @@ function LabelRow({ orgId, label, canEdit }: { orgId: string; label: Label; canE
     <li className="item-row label-row">
       {isEditing ? (
         <form className="form label-editor" onSubmit={submit} noValidate aria-label={`Change label ${label.name}`}>
-          <TextField
-            label="Name"
-            name="label-name"
-            autoComplete="off"
-            maxLength={MAX_NAME}
-            value={name}
-            onChange={setName}
-            error={isTried ? problems.name : undefined}
-          />
-          <LabelColorField value={color} onChange={setColor} error={isTried ? problems.color : undefined} />
+          <LabelFields {...draft.fields} />
           <ErrorNotice error={save.error} />
           <div className="form-actions">
             <BusyButton className="button-small" busy={save.isPending} busyLabel="Saving…">
@@ -161,40 +175,27 @@ function LabelRow({ orgId, label, canEdit }: { orgId: string; label: Label; canE
 
 function CreateLabel({ orgId }: { orgId: string }) {
   const queryClient = useQueryClient();
-  const [name, setName] = useState('');
-  const [color, setColor] = useState<string>(LABEL_PALETTE[5].color);
-  const [isTried, setTried] = useState(false);
+  const draft = useLabelDraft({ name: '', color: LABEL_PALETTE[5].color });
   const create = useMutation({
-    mutationFn: () => api.createLabel(orgId, { name: name.trim(), color: color.toLowerCase() }),
-    onSuccess: () => {
-      setName('');
-      setTried(false);
+    mutationFn: (input: LabelInput) => api.createLabel(orgId, input),
+    onSuccess: (created) => {
+      // The next label likely wants the same colour, not the same name.
+      draft.reset({ name: '', color: created.color });
       void queryClient.invalidateQueries({ queryKey: queryKeys.labels(orgId) });
     },
   });
-  const problems = problemsOf(name, color);
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    setTried(true);
-    if (problems.name === undefined && problems.color === undefined) create.mutate();
+    const input = draft.tryInput();
+    if (input !== null) create.mutate(input);
   }
 
   return (
     <section className="card section" aria-labelledby="create-label-title">
       <h2 id="create-label-title">Create a label</h2>
       <form className="form form-narrow" onSubmit={submit} noValidate>
-        <TextField
-          label="Name"
-          name="new-label-name"
-          autoComplete="off"
-          maxLength={MAX_NAME}
-          value={name}
-          onChange={setName}
-          error={isTried ? problems.name : undefined}
-          hint={`Up to ${MAX_NAME} characters; “Bug” and “bug” are the same label.`}
-        />
-        <LabelColorField value={color} onChange={setColor} error={isTried ? problems.color : undefined} />
+        <LabelFields {...draft.fields} hint={`Up to ${MAX_NAME} characters; “Bug” and “bug” are the same label.`} />
         <ErrorNotice error={create.error} />
         <div className="form-actions">
           <BusyButton busy={create.isPending} busyLabel="Creating…">

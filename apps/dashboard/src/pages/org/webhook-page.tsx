@@ -73,10 +73,6 @@ function Deliveries({ orgId, webhook, canEdit }: { orgId: string; webhook: Webho
   const queryClient = useQueryClient();
   const [status, setStatus] = useState<DeliveryStatus | ''>('');
   const deliveries = useInfiniteQuery(deliveriesQuery(orgId, webhook.id, status === '' ? null : status));
-  const sendTest = useMutation({
-    mutationFn: () => api.sendTestEvent(orgId, webhook.id),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.deliveries(orgId, webhook.id) }),
-  });
   const items = deliveries.data?.pages.flatMap((page) => page.items) ?? [];
 
   return (
@@ -84,21 +80,21 @@ function Deliveries({ orgId, webhook, canEdit }: { orgId: string; webhook: Webho
       <div className="section-head">
         <h2 id="deliveries-title">Delivery log</h2>
         {canEdit && (
-          <div className="form-actions">
-            <span className="save-status" role="status">
-              {sendTest.isSuccess ? 'Test event queued' : ''}
-            </span>
-            <BusyButton type="button" variant="secondary" className="button-small" busy={sendTest.isPending} busyLabel="Sending…" onClick={() => sendTest.mutate()}>
-              Send test event
-            </BusyButton>
-          </div>
+          <ActionButton
+            label="Send test event"
+            busyLabel="Sending…"
+            done="Test event queued"
+            run={async () => {
+              await api.sendTestEvent(orgId, webhook.id);
+              await queryClient.invalidateQueries({ queryKey: queryKeys.deliveries(orgId, webhook.id) });
+            }}
+          />
         )}
       </div>
       <p className="hint">
         Each event sent to this webhook, newest first, kept for 30 days. A failed attempt is retried for 24 hours
         {canEdit ? '; open one to see its attempts or send it again.' : '; open one to see its attempts.'}
       </p>
-      <ErrorNotice error={sendTest.error} />
       <div className="filter-bar deliveries-filter">
         <SelectField label="Status" value={status} choices={STATUS_FILTER} onChange={setStatus} />
       </div>
