@@ -9,6 +9,7 @@ import { BusyButton } from '../../components/busy-button';
 import { SelectField, type Choice } from '../../components/choice-field';
 import { ErrorNotice } from '../../components/error-notice';
 import { LabelChip } from '../../components/label-chip';
+import { isHexColor, LABEL_PALETTE, LabelColorField } from '../../components/label-color-field';
 import { TextField } from '../../components/text-field';
 import { STATUS_LABELS } from '../../lib/format';
 import { useOrgAccess } from '../../lib/use-org-access';
@@ -171,16 +172,14 @@ function LabelsField({ orgId, assigned, labels, canEdit, canCreate, onAdd, onRem
   );
 }
 
-/** Mid-tone colours for new labels, taken in turn; the organization's Labels page changes them. */
-const LABEL_COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#4b5563'];
-
 /** Makes a label of the organization and puts it on this feedback. */
 function NewLabel({ orgId, labelCount, onCreated }: { orgId: string; labelCount: number; onCreated: (labelId: string) => void }) {
   const queryClient = useQueryClient();
-  const colorId = useId();
   const [isOpen, setOpen] = useState(false);
   const [name, setName] = useState('');
-  const [color, setColor] = useState(LABEL_COLORS[labelCount % LABEL_COLORS.length]!);
+  // The palette's colours in turn, so labels made one after another differ.
+  const [color, setColor] = useState<string>(LABEL_PALETTE[labelCount % LABEL_PALETTE.length]!.color);
+  const isValid = name.trim() !== '' && isHexColor(color);
   const create = useMutation({
     mutationFn: () => api.createLabel(orgId, { name: name.trim(), color }),
     onSuccess: (label) => {
@@ -196,7 +195,7 @@ function NewLabel({ orgId, labelCount, onCreated }: { orgId: string; labelCount:
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (name.trim() !== '') create.mutate();
+    if (isValid) create.mutate();
   }
 
   if (!isOpen) {
@@ -209,13 +208,10 @@ function NewLabel({ orgId, labelCount, onCreated }: { orgId: string; labelCount:
   return (
     <form className="new-label" aria-label="New label" onSubmit={submit}>
       <TextField label="New label’s name" name="label-name" maxLength={50} required autoFocus value={name} onChange={setName} />
-      <div className="field">
-        <label htmlFor={colorId}>Colour</label>
-        <input id={colorId} type="color" className="label-color" value={color} onChange={(event) => setColor(event.target.value)} />
-      </div>
+      <LabelColorField value={color} onChange={setColor} error={isHexColor(color) ? undefined : 'A colour as #rrggbb, such as #1c7ed6.'} />
       <ErrorNotice error={create.error} />
       <div className="form-actions">
-        <BusyButton className="button-small" busy={create.isPending} busyLabel="Creating…" disabled={name.trim() === ''}>
+        <BusyButton className="button-small" busy={create.isPending} busyLabel="Creating…" disabled={!isValid}>
           Create and add
         </BusyButton>
         <button

@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useEffect, useEffectEvent, useRef, useState } from 'react';
 import { feedbackListQuery, labelsQuery } from '../../api/queries';
@@ -34,7 +34,8 @@ export function Inbox({ orgId, project }: { orgId: string; project: Project }) {
   const { tab: _tab, ...search } = route.useSearch();
   const navigate = route.useNavigate();
   const { me } = useOrgAccess(orgId);
-  const feedback = useInfiniteQuery(feedbackListQuery(orgId, toFeedbackFilter(search, project.id, me.user.id)));
+  // The list on screen stays (dimmed) while another filter's answer comes, instead of blinking to "Loading".
+  const feedback = useInfiniteQuery({ ...feedbackListQuery(orgId, toFeedbackFilter(search, project.id, me.user.id)), placeholderData: keepPreviousData });
   const labels = useQuery(labelsQuery(orgId));
   const members = useProjectMembers(orgId, project.id);
   const isFiltered = hasInboxFilter(search);
@@ -133,7 +134,7 @@ export function Inbox({ orgId, project }: { orgId: string; project: Project }) {
         </div>
       ) : (
         <>
-          <ul className="feedback-list" data-testid="feedback-list">
+          <ul className="feedback-list" data-testid="feedback-list" aria-busy={feedback.isPlaceholderData}>
             {items.map((item) => (
               <FeedbackRow key={item.id} orgId={orgId} project={project} item={item} labels={labelList} assignee={item.assigneeId === null ? null : (members.byId.get(item.assigneeId) ?? null)} />
             ))}
