@@ -37,6 +37,7 @@ const skipReason = browserSkipReason('API keys and webhooks story');
 const OWNER = { name: 'Ada Lovelace', email: 'ada@example.com', password: 'correct horse battery staple', organization: 'Acme Inc.' };
 const PROJECT = 'Acme shop';
 const KEY_NAME = 'CRM sync';
+const VIEWER = { name: 'Grace Hopper', email: 'grace@example.com', password: 'a ship in port is safe' };
 
 const story = new BrowserStory({
   builtFiles: ['apps/server/dist/main.js', 'apps/dashboard/dist/index.html'],
@@ -208,10 +209,14 @@ describe.skipIf(skipReason !== '')('API keys, webhooks and the audit log in Chro
     await screenshot(page, '4-label-conflict');
     expect(await axeViolations(page)).toEqual([]);
 
-    await labels.getByRole('button', { name: 'Delete' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Billing');
+    await page.getByRole('radio', { name: 'Green' }).check();
+    await page.getByRole('button', { name: 'Create label' }).click();
+    await labels.getByText('Billing').waitFor();
+    await labels.getByRole('listitem').filter({ hasText: 'Payment' }).getByRole('button', { name: 'Delete' }).click();
     await page.getByText('It is taken off all feedback that carries it.').waitFor();
     await page.getByRole('button', { name: 'Delete label' }).click();
-    await page.getByTestId('labels-empty').waitFor();
+    await expect.poll(() => labels.getByRole('listitem').allTextContents()).toEqual([expect.stringContaining('Billing')]);
   });
 
   step('adds a webhook to the loopback receiver and shows its secret once', async () => {
@@ -415,6 +420,25 @@ describe.skipIf(skipReason !== '')('API keys, webhooks and the audit log in Chro
     expect(await axeViolations(page)).toEqual([]);
   });
 
+  step('a viewer sees the labels and no tab or page of what their role may not use', async () => {
+    const viewer = await story.joinByInvite(page, orgId, VIEWER, 'viewer');
+    try {
+      const tabs = viewer.getByRole('navigation', { name: 'Organization' }).getByRole('link');
+      expect(await tabs.allTextContents()).toEqual(['Projects', 'Members', 'Roles', 'Labels']);
+      await tabs.getByText('Labels').click();
+      await viewer.getByTestId('labels').getByText('Billing').waitFor();
+      expect(await viewer.getByRole('button', { name: /Edit|Delete|Create label/ }).count()).toBe(0);
+      expect(await axeViolations(viewer)).toEqual([]);
+      for (const section of ['api-keys', 'webhooks', 'audit']) {
+        await viewer.goto(`${story.origin}/orgs/${orgId}/${section}`);
+        await viewer.getByTestId('not-allowed').waitFor();
+      }
+      await screenshot(viewer, '12-viewer-audit-not-allowed');
+    } finally {
+      await viewer.context().close();
+    }
+  });
+
   step('every new page fits a phone’s width without sideways scrolling, and stays accessible there', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     try {
@@ -422,7 +446,7 @@ describe.skipIf(skipReason !== '')('API keys, webhooks and the audit log in Chro
         await page.goto(url);
         await page.locator('h1').waitFor();
         await page.getByText(/Loading/).first().waitFor({ state: 'detached' }).catch(() => undefined);
-        await screenshot(page, `12-phone-${name}`);
+        await screenshot(page, `13-phone-${name}`);
         expect({ name, overflowing: await overflowingElements(page) }).toEqual({ name, overflowing: [] });
         expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBe(390);
         expect({ name, violations: await axeViolations(page) }).toEqual({ name, violations: [] });

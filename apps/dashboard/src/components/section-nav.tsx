@@ -81,12 +81,14 @@ type OrgFrameProps = {
   intro: ReactNode;
   /** A way back above the heading, on a page inside a section (one webhook, one delivery). */
   crumbs?: ReactNode;
+  /** The permission the page needs, and what a role without it reads instead of the page. */
+  requires?: { permission: string; otherwise: string };
   children: ReactNode;
 };
 
 /** Heading and section tabs of an organization page; a stranger to the organization gets a notice instead. */
-export function OrgFrame({ orgId, section, title, intro, crumbs, children }: OrgFrameProps) {
-  const { membership } = useOrgAccess(orgId);
+export function OrgFrame({ orgId, section, title, intro, crumbs, requires, children }: OrgFrameProps) {
+  const { membership, can, isKnown } = useOrgAccess(orgId);
   usePageTitle(membership === null ? title : `${title} · ${membership.name}`);
   if (membership === null) {
     return (
@@ -108,7 +110,15 @@ export function OrgFrame({ orgId, section, title, intro, crumbs, children }: Org
         </div>
       </div>
       <OrgNav orgId={orgId} current={section} />
-      {children}
+      {requires === undefined || can(requires.permission) ? (
+        children
+      ) : isKnown ? (
+        <p className="notice notice-warning" data-testid="not-allowed">
+          {requires.otherwise}
+        </p>
+      ) : (
+        <p className="muted">Loading…</p>
+      )}
     </>
   );
 }

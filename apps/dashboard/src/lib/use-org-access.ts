@@ -13,5 +13,7 @@ export function useOrgAccess(orgId: string) {
   const can = (permission: string): boolean =>
     membership !== null &&
     (table?.permissions.find((p) => p.id === permission)?.roles.includes(membership.role) ?? false);
-  return { me, membership, can };
+  /** False until the role table has loaded: until then `can` answers false for everything. */
+  const isKnown = table !== undefined;
+  return { me, membership, can, isKnown };
 }

@@ -23,17 +23,17 @@ const route = getRouteApi('/authenticated/orgs/$orgId/api-keys');
 
 export function ApiKeysPage() {
   const { orgId } = route.useParams();
-  const { membership, can } = useOrgAccess(orgId);
+  const { membership } = useOrgAccess(orgId);
   return (
-    <OrgFrame orgId={orgId} section="api-keys" title="API keys" intro="Keys that let your scripts and services use the REST API.">
-      {can('apikeys_write') && membership !== null ? (
-        <>
-          <KeyList orgId={orgId} />
-          <CreateKey orgId={orgId} role={membership.role} />
-        </>
-      ) : (
-        <p className="notice notice-warning">Only owners and admins manage API keys.</p>
-      )}
+    <OrgFrame
+      orgId={orgId}
+      section="api-keys"
+      title="API keys"
+      intro="Keys that let your scripts and services use the REST API."
+      requires={{ permission: 'apikeys_write', otherwise: 'Only owners and admins manage API keys.' }}
+    >
+      <KeyList orgId={orgId} />
+      {membership !== null && <CreateKey orgId={orgId} role={membership.role} />}
     </OrgFrame>
   );
 }

@@ -71,6 +71,20 @@ const COMMON_ACTIONS = [
 
 export function AuditPage() {
   const { orgId } = route.useParams();
+  return (
+    <OrgFrame
+      orgId={orgId}
+      section="audit"
+      title="Audit log"
+      intro="Everything done in this organization, by people, API keys and Parley itself."
+      requires={{ permission: 'audit_read', otherwise: 'Only owners and admins read the audit log.' }}
+    >
+      <AuditLog orgId={orgId} />
+    </OrgFrame>
+  );
+}
+
+function AuditLog({ orgId }: { orgId: string }) {
   const search = route.useSearch();
   const { from, to, ...rest } = search;
   const filter: AuditFilter = { ...rest, ...dayRange(from, to) };
@@ -83,7 +97,7 @@ export function AuditPage() {
   });
 
   return (
-    <OrgFrame orgId={orgId} section="audit" title="Audit log" intro="Everything done in this organization, by people, API keys and Parley itself.">
+    <>
       <FilterForm key={JSON.stringify(search)} search={search} />
       <aside className="card section audit-help" aria-labelledby="audit-help-title">
         <h2 id="audit-help-title">Who saw this person’s data?</h2>
@@ -121,7 +135,7 @@ export function AuditPage() {
       </div>
       <ErrorNotice error={download.error} />
       <EventList query={events} />
-    </OrgFrame>
+    </>
   );
 }
 

@@ -9,7 +9,7 @@ import { ErrorNotice } from '../../components/error-notice';
 import { OrgFrame } from '../../components/section-nav';
 import { formatDateTime } from '../../lib/format';
 import { useOrgAccess } from '../../lib/use-org-access';
-import { DeliveryStatusBadge } from './webhook-form';
+import { DeliveryStatusBadge, WEBHOOKS_PERMISSION } from './webhook-form';
 
 const route = getRouteApi('/authenticated/orgs/$orgId/webhooks/$webhookId/deliveries/$deliveryId');
 
@@ -17,12 +17,13 @@ const route = getRouteApi('/authenticated/orgs/$orgId/webhooks/$webhookId/delive
 export function DeliveryPage() {
   const { orgId, webhookId, deliveryId } = route.useParams();
   const { can } = useOrgAccess(orgId);
-  const delivery = useQuery(deliveryQuery(orgId, webhookId, deliveryId));
+  const delivery = useQuery({ ...deliveryQuery(orgId, webhookId, deliveryId), enabled: can('webhooks_read') });
   return (
     <OrgFrame
       orgId={orgId}
       section="webhooks"
       title="Delivery"
+      requires={WEBHOOKS_PERMISSION}
       crumbs={
         <Crumbs>
           <Link to="/orgs/$orgId/webhooks" params={{ orgId }}>

@@ -23,6 +23,9 @@ export const EVENT_DESCRIPTIONS: Record<WebhookEvent, string> = {
   'member.removed': 'A member leaves or is removed',
 };
 
+/** What the webhook pages need (OrgFrame's `requires`). */
+export const WEBHOOKS_PERMISSION = { permission: 'webhooks_read', otherwise: 'Only owners and admins see webhooks.' };
+
 /** Events about the organization as a whole: only webhooks for every project receive them. */
 const isOrganizationEvent = (event: WebhookEvent) => event.startsWith('member.');
 

@@ -15,7 +15,16 @@ import { SaveActions } from '../../components/save-bar';
 import { OrgFrame } from '../../components/section-nav';
 import { formatDateTime } from '../../lib/format';
 import { useOrgAccess } from '../../lib/use-org-access';
-import { DELIVERY_STATUSES, DeliveryStatusBadge, draftOf, draftProblems, inputOf, WebhookFields, WebhookStatus } from './webhook-form';
+import {
+  DELIVERY_STATUSES,
+  DeliveryStatusBadge,
+  draftOf,
+  draftProblems,
+  inputOf,
+  WEBHOOKS_PERMISSION,
+  WebhookFields,
+  WebhookStatus,
+} from './webhook-form';
 
 const route = getRouteApi('/authenticated/orgs/$orgId/webhooks/$webhookId');
 
@@ -34,7 +43,7 @@ export function WebhooksCrumbs({ orgId }: { orgId: string }) {
 export function WebhookPage() {
   const { orgId, webhookId } = route.useParams();
   const { can } = useOrgAccess(orgId);
-  const webhook = useQuery(webhookQuery(orgId, webhookId));
+  const webhook = useQuery({ ...webhookQuery(orgId, webhookId), enabled: can('webhooks_read') });
   const canEdit = can('webhooks_write');
   return (
     <OrgFrame
@@ -42,6 +51,7 @@ export function WebhookPage() {
       section="webhooks"
       title="Webhook"
       crumbs={<WebhooksCrumbs orgId={orgId} />}
+      requires={WEBHOOKS_PERMISSION}
       intro={webhook.data === undefined ? 'Loading…' : <span className="mono">{webhook.data.url}</span>}
     >
       {webhook.isPending ? (

@@ -9,7 +9,7 @@ import { RevealBox } from '../../components/reveal-box';
 import { OrgFrame } from '../../components/section-nav';
 import { formatDateTime, projectScopeText } from '../../lib/format';
 import { useOrgAccess } from '../../lib/use-org-access';
-import { draftOf, draftProblems, inputOf, WebhookFields, WebhookStatus } from './webhook-form';
+import { draftOf, draftProblems, inputOf, WEBHOOKS_PERMISSION, WebhookFields, WebhookStatus } from './webhook-form';
 
 const route = getRouteApi('/authenticated/orgs/$orgId/webhooks');
 
@@ -22,6 +22,7 @@ export function WebhooksPage() {
       section="webhooks"
       title="Webhooks"
       intro="Events sent to your own services as they happen, signed so they can tell them from forgeries."
+      requires={WEBHOOKS_PERMISSION}
     >
       <WebhookList orgId={orgId} />
       {can('webhooks_write') && <CreateWebhook orgId={orgId} />}
