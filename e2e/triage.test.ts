@@ -313,6 +313,7 @@ describe.skipIf(skipReason !== '')('triage in Chromium, against the real server'
     expect(await row.getByTestId('feedback-assignee').textContent()).toBe(`Assigned to ${OWNER.name}`);
     expect(await row.getByTestId('feedback-notes').textContent()).toBe('1 note');
     expect(await row.getByTestId('status-badge').textContent()).toBe('Done');
+    await checkWidths(page, '6-inbox-triaged');
 
     await filters(page).getByLabel('Label').selectOption({ label: XSS_LABEL });
     await expect.poll(() => items(page).count()).toBe(1);
@@ -353,7 +354,7 @@ describe.skipIf(skipReason !== '')('triage in Chromium, against the real server'
     await confirm.fill('Acme');
     expect(await remove.isDisabled()).toBe(true);
     await confirm.fill(PROJECT);
-    await screenshot(page, '6-danger-zone');
+    await screenshot(page, '7-danger-zone');
     expect(await axeViolations(page)).toEqual([]);
     await remove.click();
     // The server wants a recent factor; the owner signed in minutes ago, but a slow run may pass the window.
