@@ -33,10 +33,10 @@ import { registerProblemHandlers } from './http/problems.js';
 import { projectRoutes } from './projects/routes.js';
 import { CaptchaVerifier } from './security/captcha.js';
 import { Challenges } from './security/challenge.js';
-import { registerClientIp, trustedProxySet } from './security/client-ip.js';
+import { registerClientIp } from './security/client-ip.js';
 import { ConnectionGuard } from './security/connection-guard.js';
 import { systemKey } from './security/crypto.js';
-import { isInRanges } from './security/ip-ranges.js';
+import { configuredRanges, isInRanges } from './security/ip-ranges.js';
 import { RefusalCounter } from './security/refusals.js';
 import { createSharedState, type SharedState } from './security/shared-state.js';
 import { assertSameOrigin } from './security/csrf.js';
@@ -85,7 +85,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  const proxies = trustedProxySet(ctx.config.trustedProxies);
+  const proxies = configuredRanges(ctx.config.trustedProxies);
   registerClientIp(app, proxies, ctx.config.forwardedHeader);
   const connections = new ConnectionGuard(ctx.config.floodConnections, (address) => isInRanges(proxies, address), ctx.clock);
   app.server.on('connection', (socket: Socket) => connections.watch(socket));

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
-import { clientIpOf, ipRateKey, trustedProxySet } from './client-ip.js';
+import { clientIpOf, ipRateKey } from './client-ip.js';
+import { configuredRanges } from './ip-ranges.js';
 
-const proxies = trustedProxySet(['10.0.0.0/8', 'loopback', 'fd00::/8']);
-const none = trustedProxySet([]);
+const proxies = configuredRanges(['10.0.0.0/8', 'loopback', 'fd00::/8']);
+const none = configuredRanges([]);
 const xff = (value: string) => ({ 'x-forwarded-for': value });
 
 describe('the client address', () => {

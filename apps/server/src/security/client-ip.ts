@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { configuredRanges, isInRanges } from './ip-ranges.js';
+import { isInRanges } from './ip-ranges.js';
 
 // The client's address for limits, blocks and logs. Headers naming a client
 // are believed only when the socket peer is a configured proxy, and then only
@@ -15,11 +15,6 @@ declare module 'fastify' {
 }
 
 export type ForwardedHeader = 'x-forwarded-for' | 'forwarded';
-
-/** Builds the set of trusted proxies from config entries (IPs, CIDR ranges, `loopback`), already validated by config. */
-export function trustedProxySet(entries: readonly string[]): net.BlockList {
-  return configuredRanges(entries);
-}
 
 /** `::ffff:192.0.2.1` is 192.0.2.1: one client, one key. */
 export function plainIp(address: string): string {
