@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { Clock } from '../context.js';
 import type { Tx } from '../db/tenant.js';
 import type { Keyring } from '../keys/service.js';
+import { wakeQueue } from './queue.js';
 
 // Work that must happen after a transaction commits and survive a crash (an
 // e-mail, an audit of a failed login) is written to the outbox in that
@@ -22,7 +23,7 @@ export async function enqueueJob(tx: Tx | pg.Pool, keyring: Keyring, kind: strin
   const id = randomUUID();
   const sealed = keyring.sealSystem(JSON.stringify(payload), { table: 'outbox', column: 'payload_enc', rowId: id });
   await tx.query('INSERT INTO outbox (id, kind, payload_enc, created_at, run_at) VALUES ($1, $2, $3, $4, $4)', [id, kind, sealed, now]);
-  await tx.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, kind]);
+  await wakeQueue(tx, OUTBOX_CHANNEL);
 }
 
 /** Retry after 1, 2, 4 … 64 minutes. */

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type pg from 'pg';
+import type { Tx } from '../db/tenant.js';
 
 // Background work shared by every instance through PostgreSQL: each queue is
 // a table whose due rows any instance may claim (FOR UPDATE SKIP LOCKED). A
@@ -11,6 +12,11 @@ import type pg from 'pg';
 export type Round = () => Promise<boolean>;
 
 const POLL_MS = 15_000;
+
+/** Wakes every instance's worker of `channel` once the caller's transaction commits (NOTIFY is held until then). */
+export async function wakeQueue(db: Tx | pg.Pool, channel: string): Promise<void> {
+  await db.query('SELECT pg_notify($1, $2)', [channel, '']);
+}
 
 /** Runs rounds of one queue one at a time, until a round finds nothing. */
 class Worker {

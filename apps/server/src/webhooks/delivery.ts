@@ -3,6 +3,7 @@ import { hasPermission } from '../auth/permissions.js';
 import type { Context } from '../context.js';
 import { withTenant, type Tx } from '../db/tenant.js';
 import type { Subscriber } from '../events/dispatcher.js';
+import { wakeQueue } from '../jobs/queue.js';
 import { queueMail } from '../mail/mailer.js';
 import type { Role } from '../orgs/service.js';
 import type { AttemptOutcome, WebhookClient } from './outbound.js';
@@ -56,7 +57,7 @@ export const fanOutToWebhooks: Subscriber = async (tx, orgId, events, now) => {
      ON CONFLICT (webhook_id, event_id) DO NOTHING`,
     [orgId, now, events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.projectId)],
   );
-  if (rowCount) await tx.query('SELECT pg_notify($1, $2)', [WEBHOOKS_CHANNEL, '']);
+  if (rowCount) await wakeQueue(tx, WEBHOOKS_CHANNEL);
 };
 
 type Claim = { id: string; org_id: string; webhook_id: string; attempts: number; manual: boolean };

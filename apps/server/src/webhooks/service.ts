@@ -6,6 +6,7 @@ import { AppError } from '../errors.js';
 import { EVENT_TYPES, type EventType } from '../events/service.js';
 import { decodeCursor, pageOf } from '../http/cursor.js';
 import { assertVersion } from '../http/etag.js';
+import { wakeQueue } from '../jobs/queue.js';
 import type { Keyring } from '../keys/service.js';
 import { inProjectScope, type ProjectScope } from '../projects/service.js';
 import { originOf, payloadOf, secretField, WEBHOOKS_CHANNEL } from './message.js';
@@ -281,7 +282,7 @@ export async function redeliver(pool: pg.Pool, orgId: string, webhookId: string,
       throw new AppError('conflict', 'This delivery is being attempted right now. Look at its log again in a moment, then redeliver if it failed.');
     }
     await tx.query('UPDATE webhook_deliveries SET manual = true, next_attempt_at = $2 WHERE id = $1', [deliveryId, now]);
-    await tx.query('SELECT pg_notify($1, $2)', [WEBHOOKS_CHANNEL, '']);
+    await wakeQueue(tx, WEBHOOKS_CHANNEL);
     await recordAuditEvent(tx, orgId, caller.actor, { action: 'webhook.redelivered', target: { type: 'webhook', id: webhookId }, data: { deliveryId } }, now);
     return findDelivery(tx, webhookId, deliveryId);
   });
@@ -308,7 +309,7 @@ export async function sendTestEvent(pool: pg.Pool, orgId: string, webhookId: str
       'INSERT INTO webhook_deliveries (id, org_id, webhook_id, event_id, manual, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, true, $5, $5)',
       [deliveryId, orgId, webhookId, eventId, now],
     );
-    await tx.query('SELECT pg_notify($1, $2)', [WEBHOOKS_CHANNEL, '']);
+    await wakeQueue(tx, WEBHOOKS_CHANNEL);
     await recordAuditEvent(tx, orgId, caller.actor, { action: 'webhook.test_sent', target: { type: 'webhook', id: webhookId }, data: { deliveryId } }, now);
     return findDelivery(tx, webhookId, deliveryId);
   });
