@@ -4054,7 +4054,9 @@ export type paths = {
                     q?: string;
                     label?: string;
                     assignee?: string | "none";
+                    /** @description The previous page's nextCursor. */
                     cursor?: string;
+                    /** @description 1 to 100 (default 25). */
                     limit?: string;
                 };
                 header?: never;
@@ -4504,7 +4506,9 @@ export type paths = {
         get: {
             parameters: {
                 query?: {
+                    /** @description The previous page's nextCursor. */
                     cursor?: string;
+                    /** @description 1 to 100 (default 25). */
                     limit?: string;
                 };
                 header?: never;

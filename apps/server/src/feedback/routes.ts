@@ -4,7 +4,7 @@ import { actingUserOf, actorOf, memberOf } from '../auth/access.js';
 import { hasPermission } from '../auth/permissions.js';
 import type { Context } from '../context.js';
 import { IF_MATCH_NOTE, ifMatchVersion, withEtag } from '../http/etag.js';
-import { NonBlankText, Nullable, Uuid } from '../http/schemas.js';
+import { NonBlankText, Nullable, PageQuery, Uuid } from '../http/schemas.js';
 import type { FrontDoor } from '../widget/front-door.js';
 import type { ProjectDirectory } from './ingest.js';
 import { listFeedback } from './list.js';
@@ -23,10 +23,7 @@ const TEXT_BODY_LIMIT = 64 * 1024;
 
 const OrgParams = Type.Object({ orgId: Uuid });
 const FeedbackParams = Type.Object({ orgId: Uuid, feedbackId: Uuid });
-const PageQuery = Type.Object(
-  { cursor: Type.Optional(Type.String({ maxLength: 200 })), limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', default: '25' })) },
-  { additionalProperties: false },
-);
+const NotesQuery = Type.Object(PageQuery(25), { additionalProperties: false });
 
 type Deps = { directory: ProjectDirectory; writer: FeedbackWriter; frontDoor: FrontDoor };
 
@@ -192,7 +189,7 @@ export function feedbackRoutes(ctx: Context, deps: Deps) {
           description: 'Internal notes on the feedback, newest first.',
           tags: ['Feedback'],
           params: FeedbackParams,
-          querystring: PageQuery,
+          querystring: NotesQuery,
           response: { 200: Type.Object({ items: Type.Array(NoteSchema), nextCursor: Nullable(Type.String()) }) },
         },
       },

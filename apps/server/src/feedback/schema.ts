@@ -1,5 +1,5 @@
 import { Type, type Static } from '@fastify/type-provider-typebox';
-import { DateTime, NonBlankText, Nullable, OneOf, Text, Uuid } from '../http/schemas.js';
+import { DateTime, NonBlankText, Nullable, OneOf, PageQuery, Text, Uuid } from '../http/schemas.js';
 
 // The shapes of feedback as the API takes and gives it. Each validates
 // requests, serialises answers (only the properties named here leave) and
@@ -150,8 +150,7 @@ export const ListQuerySchema = Type.Object(
     label: Type.Optional(Uuid),
     /** A member's user id, or `none` for unassigned feedback. */
     assignee: Type.Optional(Type.Union([Uuid, Type.Literal('none')])),
-    cursor: Type.Optional(Type.String({ maxLength: 200 })),
-    limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', default: '25' })),
+    ...PageQuery(25),
   },
   { additionalProperties: false },
 );

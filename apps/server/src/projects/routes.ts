@@ -50,7 +50,6 @@ function targetOf(request: FastifyRequest): ProjectTarget {
   return { orgId, projectId, scope: memberOf(request).projectIds };
 }
 
-
 // What each third-party captcha needs on the customer's page (docs/captcha.md).
 const CAPTCHA_CSP: Record<string, Record<string, string[]>> = {
   recaptcha: { 'script-src': ['https://www.google.com/recaptcha/', 'https://www.gstatic.com/recaptcha/'], 'frame-src': ['https://www.google.com/recaptcha/'] },
