@@ -65,7 +65,9 @@ describe.skipIf(external)('embedded PostgreSQL', () => {
     }
   });
 
-  it('stops Postgres cleanly on SIGTERM of parley, and leaves none running after kill -9; the next start recovers the data', async () => {
+  // Three `parley serve` starts and a CLI run, each a Node process loading the
+  // whole server; under a loaded CI machine each start alone can take 20 s.
+  it('stops Postgres cleanly on SIGTERM of parley, and leaves none running after kill -9; the next start recovers the data', { timeout: 180_000 }, async () => {
     const dir = path.join(dataDir, 'lifecycle');
     const first = await startParley(dir);
     const setup = await fetch(`http://127.0.0.1:${first.port}/api/v1/setup`);
