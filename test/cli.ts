@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../apps/server/src/db/embedded.js';
 
 export const PARLEY_BIN = fileURLToPath(new URL('../apps/server/bin/parley.js', import.meta.url));
 
@@ -21,9 +22,9 @@ export function runCli(args: string[], env: Record<string, string>, stdin = ''):
 
 export type ServeProcess = { child: ChildProcess; url: string; output: () => string };
 
-/** The built `parley serve` on a random loopback port with the given environment, once /readyz answers (60 s at most). */
+/** The built `parley serve` on a free loopback port with the given environment, once /readyz answers (60 s at most). */
 export async function startServe(env: Record<string, string>): Promise<ServeProcess> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [PARLEY_BIN, 'serve'], {
     env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },

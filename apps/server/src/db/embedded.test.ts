@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PARLEY_BIN, runCli } from '../../../../test/cli.js';
+import { runCli, startServe } from '../../../../test/cli.js';
 import { isAlive, startEmbeddedPostgres } from './embedded.js';
 
 // Process lifecycle of the embedded PostgreSQL. These tests start their own
@@ -29,23 +28,6 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string, li
 
 const postmasterPid = async (dir: string) => Number((await fs.readFile(path.join(dir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
 
-/** The real `parley serve`, waiting until it answers /readyz. */
-async function startParley(dir: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const child = spawn(process.execPath, [PARLEY_BIN, 'serve'], {
-    env: { PATH: process.env.PATH ?? '', PARLEY_DATA_DIR: dir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (c) => (output += c));
-  child.stderr!.on('data', (c) => (output += c));
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`parley exited: ${output}`);
-    return fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
-  }, 'parley to be ready', 60_000);
-  return { child, port, output: () => output };
-}
-
 describe.skipIf(external)('embedded PostgreSQL', () => {
   it('listens on loopback only, keeps its password in a 0600 file, and has no unix socket', async () => {
     const dir = path.join(dataDir, 'settings');
@@ -69,8 +51,8 @@ describe.skipIf(external)('embedded PostgreSQL', () => {
   // whole server; under a loaded CI machine each start alone can take 20 s.
   it('stops Postgres cleanly on SIGTERM of parley, and leaves none running after kill -9; the next start recovers the data', { timeout: 180_000 }, async () => {
     const dir = path.join(dataDir, 'lifecycle');
-    const first = await startParley(dir);
-    const setup = await fetch(`http://127.0.0.1:${first.port}/api/v1/setup`);
+    const first = await startServe({ PARLEY_DATA_DIR: dir });
+    const setup = await fetch(`${first.url}/api/v1/setup`);
     expect(await setup.json()).toEqual({ required: true });
     const pid1 = await postmasterPid(dir);
 
@@ -79,7 +61,7 @@ describe.skipIf(external)('embedded PostgreSQL', () => {
     expect(first.child.exitCode).toBe(0);
     expect(isAlive(pid1)).toBe(false);
 
-    const second = await startParley(dir);
+    const second = await startServe({ PARLEY_DATA_DIR: dir });
     const pid2 = await postmasterPid(dir);
     // The CLI attaches to the running server's Postgres; this account must survive the crash.
     const created = await runCli(['users', 'create', '--email', 'crash@example.test', '--org', 'Crash', '--password-stdin'], { PARLEY_DATA_DIR: dir, LOG_LEVEL: 'warn' }, 'a long enough password');
@@ -89,10 +71,10 @@ describe.skipIf(external)('embedded PostgreSQL', () => {
     // The watchdog notices the dead parent and shuts Postgres down.
     await waitFor(() => !isAlive(pid2), 'postgres to stop after parley was killed');
 
-    const third = await startParley(dir);
+    const third = await startServe({ PARLEY_DATA_DIR: dir });
     try {
-      expect((await fetch(`http://127.0.0.1:${third.port}/readyz`)).status).toBe(200);
-      expect(await (await fetch(`http://127.0.0.1:${third.port}/api/v1/setup`)).json()).toEqual({ required: false });
+      expect((await fetch(`${third.url}/readyz`)).status).toBe(200);
+      expect(await (await fetch(`${third.url}/api/v1/setup`)).json()).toEqual({ required: false });
     } finally {
       third.child.kill('SIGTERM');
       await waitFor(() => third.child.exitCode !== null, 'parley to exit');

@@ -69,7 +69,8 @@ async function unprivilegedUser(): Promise<RunAs> {
   }
 }
 
-async function freePort(): Promise<number> {
+/** A port on loopback nothing listens on now (the kernel's choice, outside the range picked for outgoing connections). */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();
