@@ -10,7 +10,6 @@ import { LOGIN_FAILURE_JOB, loginFailureJob } from './auth/service.js';
 import type { Context } from './context.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { ProjectDirectory } from './feedback/ingest.js';
-import { hydrateCreatedFeedback } from './feedback/events.js';
 import { feedbackRoutes } from './feedback/routes.js';
 import { EventDispatcher, EVENTS_CHANNEL } from './events/dispatcher.js';
 import { auditRoutes } from './audit/routes.js';
@@ -116,7 +115,7 @@ export async function buildApp(ctx: Context, options: AppOptions = {}): Promise<
   // Reads PARLEY_WEBHOOK_CA_FILE now: a missing file stops the start.
   const webhookClient = new WebhookClient(ctx.config.webhooks);
   const deliveries = new WebhookDeliveries(ctx, webhookClient, app.log);
-  const events = new EventDispatcher(ctx.db.app, ctx.clock, { 'feedback.created': hydrateCreatedFeedback }, [instantNotifications(ctx), fanOutToWebhooks]);
+  const events = new EventDispatcher(ctx.db.app, ctx.clock, [instantNotifications(ctx), fanOutToWebhooks]);
   const queues = new Queues(ctx.db.app, app.log);
   queues.add(OUTBOX_CHANNEL, outbox.round);
   queues.add(EVENTS_CHANNEL, events.round);

@@ -7,6 +7,7 @@ import apiKeys from './migrations/0005-api-keys.js';
 import triage from './migrations/0006-triage.js';
 import eventsWebhooks from './migrations/0007-events-webhooks.js';
 import notifications from './migrations/0008-notifications.js';
+import createdEventData from './migrations/0009-created-event-data.js';
 
 // Each migration runs once, in order, in its own transaction.
 const MIGRATIONS: { version: number; name: string; sql: string }[] = [
@@ -18,12 +19,16 @@ const MIGRATIONS: { version: number; name: string; sql: string }[] = [
   { version: 6, name: 'triage', sql: triage },
   { version: 7, name: 'events-webhooks', sql: eventsWebhooks },
   { version: 8, name: 'notifications', sql: notifications },
+  { version: 9, name: 'created-event-data', sql: createdEventData },
 ];
 
 export const LATEST_MIGRATION = MIGRATIONS.at(-1)!.version;
 
-/** Applies pending migrations as the owner role; an advisory lock lets several instances start at once. */
-export async function migrate(admin: pg.Pool, appRole: string, log: (message: string) => void = () => {}): Promise<void> {
+/**
+ * Applies pending migrations as the owner role; an advisory lock lets several
+ * instances start at once. `until` stops at an older version (upgrade tests).
+ */
+export async function migrate(admin: pg.Pool, appRole: string, log: (message: string) => void = () => {}, until = LATEST_MIGRATION): Promise<void> {
   const client = await admin.connect();
   try {
     await client.query(`SELECT pg_advisory_lock(hashtext('parley:migrate'))`);
@@ -31,7 +36,7 @@ export async function migrate(admin: pg.Pool, appRole: string, log: (message: st
     const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const applied = new Set(rows.map((r) => r.version));
     for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
+      if (applied.has(migration.version) || migration.version > until) continue;
       log(`applying migration ${migration.version} (${migration.name})`);
       await client.query('BEGIN');
       try {

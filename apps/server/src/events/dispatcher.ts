@@ -14,13 +14,7 @@ const BATCH = 100;
  */
 export type Subscriber = (tx: Tx, orgId: string, events: StoredEvent[], now: Date) => Promise<void>;
 
-/**
- * Fills in the data of events written without it (feedback.created from
- * ingestion's batch insert): the map holds each event id's data.
- */
-export type Hydrator = (tx: Tx, events: StoredEvent[]) => Promise<Map<string, Record<string, unknown>>>;
-
-type Row = { id: string; org_id: string; project_id: string | null; type: EventType; subject_id: string | null; data: Record<string, unknown> | null; created_at: Date };
+type Row = { id: string; org_id: string; project_id: string | null; type: EventType; subject_id: string | null; data: Record<string, unknown>; created_at: Date };
 
 /**
  * Fans each event out to every subscriber exactly once: a round claims a
@@ -33,7 +27,6 @@ export class EventDispatcher {
   constructor(
     private readonly pool: pg.Pool,
     private readonly clock: Clock,
-    private readonly hydrators: Partial<Record<EventType, Hydrator>>,
     private readonly subscribers: Subscriber[],
   ) {}
 
@@ -53,26 +46,9 @@ export class EventDispatcher {
   private async dispatch(tx: Tx, orgId: string, ids: string[], now: Date): Promise<void> {
     const { rows } = await tx.query<Row>('SELECT id, org_id, project_id, type, subject_id, data, created_at FROM events WHERE id = ANY($1::uuid[]) ORDER BY seq', [ids]);
     const events: StoredEvent[] = rows.map((row) => ({
-      id: row.id, orgId: row.org_id, projectId: row.project_id, type: row.type, subjectId: row.subject_id, data: row.data ?? {}, createdAt: row.created_at,
+      id: row.id, orgId: row.org_id, projectId: row.project_id, type: row.type, subjectId: row.subject_id, data: row.data, createdAt: row.created_at,
     }));
-    const filled = new Map<string, Record<string, unknown>>();
-    for (const [type, hydrate] of Object.entries(this.hydrators)) {
-      const bare = events.filter((event, i) => event.type === type && rows[i]!.data === null);
-      if (bare.length === 0) continue;
-      const found = await hydrate!(tx, bare);
-      for (const event of bare) {
-        event.data = found.get(event.id) ?? { id: event.subjectId };
-        filled.set(event.id, event.data);
-      }
-    }
     for (const subscriber of this.subscribers) await subscriber(tx, orgId, events, now);
-    // One statement for the whole batch (ingestion writes thousands a second):
-    // the dispatched mark, and the data of the events written without it.
-    await tx.query(
-      `UPDATE events e SET dispatched_at = $2, data = coalesce(f.data::jsonb, e.data)
-         FROM unnest($1::uuid[]) AS claimed(id) LEFT JOIN unnest($3::uuid[], $4::text[]) AS f(id, data) ON f.id = claimed.id
-        WHERE e.id = claimed.id`,
-      [ids, now, [...filled.keys()], [...filled.values()].map((data) => JSON.stringify(data))],
-    );
+    await tx.query('UPDATE events SET dispatched_at = $2 WHERE id = ANY($1::uuid[])', [ids, now]);
   }
 }

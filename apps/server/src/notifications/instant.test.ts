@@ -2,7 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { memberAccount, ownerAccount, project, RICH_SETTINGS, submit, type Account } from '../../../../test/factories.js';
 import { PUBLIC_URL, type TestServer } from '../../../../test/server.js';
 import { startMailingTestServer, type TestSmtp } from '../../../../test/smtp.js';
+import { withTenant } from '../db/tenant.js';
+import type { StoredEvent } from '../events/service.js';
 import type { Project } from '../projects/service.js';
+import { instantNotifications } from './instant.js';
 
 let server: TestServer;
 let smtp: TestSmtp;
@@ -120,5 +123,25 @@ describe('instant notifications (feedback.created)', () => {
     expect(mail!.html).toBe(false);
     expect(mail!.text).toContain('New feedback arrived in Shop Bcc: attacker@evil.test (Acme).');
     expect(mail!.text).toContain('<script>alert(1)</script><b>hi</b>\nBcc: attacker@evil.test\nX-Injected: yes\n.\nMAIL FROM:<x@evil.test>');
+  });
+
+  it('mails nothing about feedback deleted before its event was dispatched', async () => {
+    const alice = await memberAccount(server, owner.orgId, 'member');
+    await choose(alice, shop, 'instant');
+    const kept = await feedback(shop, { message: 'kept' });
+    const gone = await feedback(shop, { message: 'gone' });
+    await server.jobsDone();
+    smtp.received.length = 0;
+    const { rows } = await server.db.superuser.query(
+      "SELECT id, org_id, project_id, type, subject_id, data, created_at FROM events WHERE type = 'feedback.created' AND subject_id = ANY($1::uuid[]) ORDER BY seq",
+      [[kept, gone]],
+    );
+    const events: StoredEvent[] = rows.map((e) => ({ id: e.id, orgId: e.org_id, projectId: e.project_id, type: e.type, subjectId: e.subject_id, data: e.data, createdAt: e.created_at }));
+    expect(events.map((e) => e.data.message)).toEqual(['kept', 'gone']);
+    await server.db.superuser.query('DELETE FROM feedback WHERE id = $1', [gone]);
+    // The dispatcher's subscriber over both events again, as after a crash: the kept one is the positive control.
+    await withTenant(server.ctx.db.app, owner.orgId, (tx) => instantNotifications(server.ctx)(tx, owner.orgId, events, server.clock.now()));
+    await server.jobsDone();
+    expect(mailsTo(alice).map((mail) => mail.subject)).toEqual([`New feedback in ${shop.name}: kept`]);
   });
 });

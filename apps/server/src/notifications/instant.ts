@@ -6,9 +6,8 @@ import { memberSeesProject } from './service.js';
 
 type Recipient = { project_id: string; project_name: string; email: string };
 
-/** The event data of feedback.created (feedback/events.ts), as far as a mail uses it. */
+/** The event data of feedback.created (feedback_event_data, migration 9), as far as a mail uses it. */
 function summaryOf(data: Record<string, unknown>): FeedbackSummary | null {
-  // Feedback deleted before its event was dispatched has no message left to tell of.
   if (typeof data.id !== 'string' || typeof data.message !== 'string') return null;
   return {
     id: data.id,
@@ -27,11 +26,11 @@ function summaryOf(data: Record<string, unknown>): FeedbackSummary | null {
 export function instantNotifications(ctx: Context): Subscriber {
   const links = dashboardLinks(ctx.config.publicUrl);
   return async (tx, orgId, events, now) => {
-    const created = events.flatMap((event) => {
+    const announced = events.flatMap((event) => {
       const summary = event.type === 'feedback.created' && event.projectId ? summaryOf(event.data) : null;
       return summary ? [{ projectId: event.projectId!, summary }] : [];
     });
-    if (created.length === 0) return;
+    if (announced.length === 0) return;
     const { rows: recipients } = await tx.query<Recipient>(
       `SELECT s.project_id, p.name AS project_name, u.email
          FROM notification_settings s
@@ -40,9 +39,14 @@ export function instantNotifications(ctx: Context): Subscriber {
          JOIN projects p ON p.id = s.project_id
         WHERE s.org_id = $1 AND s.mode = 'instant' AND s.project_id = ANY($2::uuid[]) AND ${memberSeesProject('s.project_id')}
         ORDER BY u.email`,
-      [orgId, [...new Set(created.map((c) => c.projectId))]],
+      [orgId, [...new Set(announced.map((c) => c.projectId))]],
     );
     if (recipients.length === 0) return;
+    // Feedback deleted before its event was dispatched (spam, an erasure request) is not mailed out.
+    const { rows: kept } = await tx.query<{ id: string }>('SELECT id FROM feedback WHERE id = ANY($1::uuid[])', [announced.map((c) => c.summary.id)]);
+    const existing = new Set(kept.map((row) => row.id));
+    const created = announced.filter((c) => existing.has(c.summary.id));
+    if (created.length === 0) return;
     const { rows: orgs } = await tx.query<{ name: string }>('SELECT name FROM organizations WHERE id = $1', [orgId]);
     const org = { id: orgId, name: orgs[0]!.name };
     for (const { projectId, summary } of created) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memberAccount, ownerAccount, project, submit, webhook, type Account } from '../../../../test/factories.js';
+import { memberAccount, ownerAccount, project, RICH_SETTINGS, submit, webhook, type Account } from '../../../../test/factories.js';
 import { startTestServer, TEST_USER_AGENT, type TestServer } from '../../../../test/server.js';
 import { startMailingTestServer, type TestSmtp } from '../../../../test/smtp.js';
 import { startWebhookReceiver, verifyWebhook, type WebhookReceiver } from '../../../../test/webhook-receiver.js';
@@ -90,7 +90,7 @@ async function retryUntilDone(webhookId: string, onRound: () => void = () => {})
 
 describe('fan-out', () => {
   it('a feedback item sent through the widget reaches every webhook that subscribes to it, once, signed, without the reporter\'s personal data', async () => {
-    const shop = await project(server, owner.orgId);
+    const shop = await project(server, owner.orgId, ['example.com'], RICH_SETTINGS);
     const blog = await project(server, owner.orgId);
     const everywhere = await webhook(server, owner, { url: `${receiver.url}/everywhere`, events: ['feedback.created'] });
     const shopOnly = await webhook(server, owner, { url: `${receiver.url}/shop`, events: ['feedback.created'], projectId: shop.id });
@@ -98,9 +98,10 @@ describe('fan-out', () => {
     await webhook(server, owner, { url: `${receiver.url}/projects`, events: ['project.updated'] });
     await webhook(server, owner, { url: `${receiver.url}/off`, events: ['feedback.created'], enabled: false });
 
-    const sent = await submit(server, shop.key, { message: 'The checkout button does nothing', email: 'reporter@example.test', rating: 2 });
+    const sent = await submit(server, shop.key, { message: 'The checkout button does nothing', email: 'reporter@example.test', rating: 2, type: 'bug', pageUrl: 'https://example.com/cart' });
     expect(sent.status).toBe(201);
     await server.jobsDone();
+    const { rows: [stored] } = await server.db.superuser.query('SELECT created_at FROM feedback WHERE id = $1', [sent.body.id]);
 
     expect(at('/blog')).toEqual([]);
     expect(at('/projects')).toEqual([]);
@@ -119,7 +120,11 @@ describe('fan-out', () => {
       expect(payload).toEqual({
         type: 'feedback.created',
         timestamp: server.clock.now().toISOString(),
-        data: expect.objectContaining({ id: sent.body.id, projectId: shop.id, message: 'The checkout button does nothing', rating: 2, status: 'new' }),
+        data: {
+          id: sent.body.id, projectId: shop.id, status: 'new', rating: 2, ratingScale: 'stars', type: 'bug', message: 'The checkout button does nothing',
+          pageUrl: 'https://example.com/cart', locale: null, assigneeId: null, labelIds: [], hasScreenshot: false,
+          createdAt: stored.created_at.toISOString(), updatedAt: stored.created_at.toISOString(),
+        },
       });
       for (const secretOfTheReporter of ['reporter@example.test', TEST_USER_AGENT, 'email', 'userAgent', '"ip"']) expect(message!.body).not.toContain(secretOfTheReporter);
     }
