@@ -1,5 +1,5 @@
 import { generate } from 'otplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../../test/cli.js';
 import { bearer, memberAccount, ownerAccount, PASSWORD, project, type Account } from '../../../test/factories.js';
 import { TEST_APP_ROLE } from '../../../test/database.js';
@@ -7,6 +7,9 @@ import { startTestServer, type TestServer } from '../../../test/server.js';
 import { widgetSnippet } from './widget/assets.js';
 
 // The built `parley` command (npm test builds first), pointed at this test's database.
+// Each run is a Node process loading the whole server: 2 s on a quiet machine,
+// 5 s on a loaded one, and a test here runs up to four.
+vi.setConfig({ testTimeout: 90_000 });
 let server: TestServer;
 let env: Record<string, string>;
 

@@ -147,7 +147,7 @@ export class WebhookDeliveries {
     return withTenant(this.ctx.db.app, orgId, async (tx) => {
       const { rows } = await tx.query<{
         id: string; webhook_id: string; url: string; secret_enc: Buffer; previous_secret_enc: Buffer | null; previous_secret_expires_at: Date | null;
-        type: string; data: Record<string, unknown> | null; created_at: Date;
+        type: string; data: Record<string, unknown>; created_at: Date;
       }>(
         `SELECT d.id, d.webhook_id, w.url, w.secret_enc, w.previous_secret_enc, w.previous_secret_expires_at, e.type, e.data, e.created_at
            FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN events e ON e.id = d.event_id

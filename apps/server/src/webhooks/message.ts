@@ -5,8 +5,8 @@
 export const WEBHOOKS_CHANNEL = 'parley_webhooks';
 
 /** The body of every attempt of a delivery (Standard Webhooks: type, timestamp, data). */
-export function payloadOf(event: { type: string; createdAt: Date; data: Record<string, unknown> | null }) {
-  return { type: event.type, timestamp: event.createdAt.toISOString(), data: event.data ?? {} };
+export function payloadOf(event: { type: string; createdAt: Date; data: Record<string, unknown> }) {
+  return { type: event.type, timestamp: event.createdAt.toISOString(), data: event.data };
 }
 
 /** Where a webhook's sealed secrets are, for the keyring: the current one, and the one a rotation keeps signing for a while. */

@@ -262,7 +262,7 @@ export async function getDelivery(pool: pg.Pool, orgId: string, webhookId: strin
   return withTenant(pool, orgId, async (tx) => {
     await findWebhook(tx, webhookId, scope, now);
     const delivery = await findDelivery(tx, webhookId, deliveryId);
-    const { rows: events } = await tx.query<{ created_at: Date; data: Record<string, unknown> | null }>('SELECT created_at, data FROM events WHERE id = $1', [delivery.eventId]);
+    const { rows: events } = await tx.query<{ created_at: Date; data: Record<string, unknown> }>('SELECT created_at, data FROM events WHERE id = $1', [delivery.eventId]);
     const { rows: attempts } = await tx.query<Attempt>(
       `SELECT attempt, at, duration_ms AS "durationMs", status_code AS "statusCode", response_head AS "responseHead", error, manual
          FROM webhook_attempts WHERE delivery_id = $1 ORDER BY attempt, id`,
