@@ -31,9 +31,22 @@ export type NewEvent = {
 
 /** Records an event in the caller's transaction, which must be scoped to `orgId`. */
 export async function emitEvent(tx: Tx, orgId: string, event: NewEvent, now: Date): Promise<void> {
-  await tx.query('INSERT INTO events (id, org_id, project_id, type, subject_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-    randomUUID(), orgId, event.projectId, event.type, event.subjectId, event.data, now,
-  ]);
+  await emitEvents(tx, orgId, [event], now);
+}
+
+/** Records events, in this order, in one statement (a change to many items at once). */
+export async function emitEvents(tx: Tx, orgId: string, events: NewEvent[], now: Date): Promise<void> {
+  if (events.length === 0) return;
+  await tx.query(
+    `INSERT INTO events (id, org_id, project_id, type, subject_id, data, created_at)
+     SELECT e.id, $1, e.project_id, e.type, e.subject_id, e.data, $2
+       FROM unnest($3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::jsonb[]) WITH ORDINALITY AS e(id, project_id, type, subject_id, data, n)
+      ORDER BY e.n`,
+    [
+      orgId, now, events.map(() => randomUUID()), events.map((e) => e.projectId), events.map((e) => e.type), events.map((e) => e.subjectId),
+      events.map((e) => JSON.stringify(e.data)),
+    ],
+  );
 }
 
 /** An event as the dispatcher hands it to its subscribers. */

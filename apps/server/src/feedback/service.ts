@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type pg from 'pg';
 import { recordAuditEvent, type Actor } from '../audit/service.js';
 import { withTenant, type Tx } from '../db/tenant.js';
-import { emitEvent } from '../events/service.js';
+import { emitEvent, emitEvents } from '../events/service.js';
 import { AppError } from '../errors.js';
 import type { Keyring } from '../keys/service.js';
 import { inProjectScope, type ProjectScope } from '../projects/service.js';
@@ -129,6 +129,24 @@ export async function updateFeedback(
     await emitEvent(tx, orgId, { type: 'feedback.updated', projectId: before.project_id, subjectId: feedbackId, data: { ...data, changes: record } }, now);
     return findFeedback(tx, target);
   });
+}
+
+/**
+ * Takes a label off every feedback item that has it (the label is being
+ * deleted): each gets a new version, so its ETag changes, and is announced as
+ * feedback.updated like a triage change. The label's deletion is the audit
+ * record. Answers how many items had it. `tx` is scoped to the organization.
+ */
+export async function unlabelAll(tx: Tx, orgId: string, labelId: string, now: Date): Promise<number> {
+  const { rows } = await tx.query<{ id: string; project_id: string }>(
+    `WITH removed AS (DELETE FROM feedback_labels WHERE label_id = $1 RETURNING feedback_id)
+     UPDATE feedback f SET updated_at = $2, version = version + 1 FROM removed WHERE f.id = removed.feedback_id RETURNING f.id, f.project_id`,
+    [labelId, now],
+  );
+  const data = await feedbackEventDataById(tx, rows.map((row) => row.id));
+  const changes: ChangeRecord = { labelIds: { added: [], removed: [labelId] } };
+  await emitEvents(tx, orgId, rows.map((row) => ({ type: 'feedback.updated', projectId: row.project_id, subjectId: row.id, data: { ...data.get(row.id), changes } })), now);
+  return rows.length;
 }
 
 /**

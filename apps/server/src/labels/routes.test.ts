@@ -108,15 +108,27 @@ describe('PATCH and DELETE /api/v1/orgs/:orgId/labels/:labelId', () => {
     await refusedUnchanged(server, () => server.request('PATCH', `${labels()}/${id}`, { cookie: owner.cookie, body: {} }), 400, 'validation_failed');
   });
 
-  it('deletes a label and takes it off every feedback that had it; audited with the count', async () => {
+  it('deletes a label and takes it off every feedback that had it: a new version of each, announced as feedback.updated; audited with the count', async () => {
     const p = await project(server, owner.orgId);
     const feedbackId = (await submit(server, p.key, { message: 'labelled' })).body.id;
+    const untouched = (await submit(server, p.key, { message: 'not labelled' })).body.id;
     const [doomed, kept] = [await label('Doomed'), await label('Kept')];
-    await server.request('PATCH', `/api/v1/orgs/${owner.orgId}/feedback/${feedbackId}`, { cookie: owner.cookie, body: { labelIds: [doomed.id, kept.id] } });
+    const item = `/api/v1/orgs/${owner.orgId}/feedback/${feedbackId}`;
+    const labelled = await server.request('PATCH', item, { cookie: owner.cookie, body: { labelIds: [doomed.id, kept.id] } });
     await refusedUnchanged(server, () => server.request('DELETE', `${labels()}/${doomed.id}`, { cookie: owner.cookie, headers: { 'if-match': '"4"' } }), 412, 'precondition_failed');
     expect((await server.request('DELETE', `${labels()}/${doomed.id}`, { cookie: owner.cookie, headers: { 'if-match': '"1"' } })).status).toBe(204);
-    const item = await server.request('GET', `/api/v1/orgs/${owner.orgId}/feedback/${feedbackId}`, { cookie: owner.cookie });
-    expect(item.body.labelIds).toEqual([kept.id]);
+    const after = await server.request('GET', item, { cookie: owner.cookie });
+    expect(after.body.labelIds).toEqual([kept.id]);
+    expect([labelled.headers.get('etag'), after.headers.get('etag')]).toEqual(['"2"', '"3"']);
+    // An editor who read the item before the label went cannot save over the change.
+    await refusedUnchanged(
+      server, () => server.request('PATCH', item, { cookie: owner.cookie, headers: { 'if-match': '"2"' }, body: { status: 'done' } }), 412, 'precondition_failed',
+    );
+    const { rows: events } = await server.db.superuser.query("SELECT subject_id, data FROM events WHERE type = 'feedback.updated' AND data->'changes' ? 'labelIds' AND subject_id = ANY($1::uuid[]) ORDER BY seq", [[feedbackId, untouched]]);
+    expect(events.map((e) => [e.subject_id, e.data.labelIds, e.data.changes])).toEqual([
+      [feedbackId, [doomed.id, kept.id].sort(), { labelIds: { added: [doomed.id, kept.id].sort(), removed: [] } }],
+      [feedbackId, [kept.id], { labelIds: { added: [], removed: [doomed.id] } }],
+    ]);
     const audit = await server.db.superuser.query("SELECT data FROM audit_events WHERE action = 'label.deleted' AND target_id = $1", [doomed.id]);
     expect(audit.rows).toEqual([{ data: { name: 'Doomed', feedback: 1 } }]);
     await refusedUnchanged(server, () => server.request('DELETE', `${labels()}/${doomed.id}`, { cookie: owner.cookie }), 404, 'not_found');

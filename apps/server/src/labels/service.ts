@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { recordAuditEvent, type Actor } from '../audit/service.js';
 import { withTenant, type Tx } from '../db/tenant.js';
 import { AppError } from '../errors.js';
+import { unlabelAll } from '../feedback/service.js';
 import { assertVersion } from '../http/etag.js';
 
 // Labels sort feedback across every project of an organization. Names are
@@ -83,12 +84,12 @@ export async function updateLabel(
   });
 }
 
-/** Deletes a label and takes it off every feedback that had it. */
+/** Deletes a label and takes it off every feedback that had it (see unlabelAll). */
 export async function deleteLabel(pool: pg.Pool, orgId: string, labelId: string, expectedVersion: number | undefined, actor: Actor, now: Date): Promise<void> {
   await withTenant(pool, orgId, async (tx) => {
     const before = await lockLabel(tx, labelId, expectedVersion);
-    const { rowCount } = await tx.query('DELETE FROM feedback_labels WHERE label_id = $1', [labelId]);
+    const feedback = await unlabelAll(tx, orgId, labelId, now);
     await tx.query('DELETE FROM labels WHERE id = $1', [labelId]);
-    await recordAuditEvent(tx, orgId, actor, { action: 'label.deleted', target: { type: 'label', id: labelId }, data: { name: before.name, feedback: rowCount ?? 0 } }, now);
+    await recordAuditEvent(tx, orgId, actor, { action: 'label.deleted', target: { type: 'label', id: labelId }, data: { name: before.name, feedback } }, now);
   });
 }
