@@ -1,6 +1,7 @@
 import type { Mail } from '../mail/mailer.js';
 
-// The notification mails. Plain text only, so nothing a reporter wrote is
+// The notification mails (new feedback, the daily digest, a webhook that
+// keeps failing). Plain text only, so nothing a reporter wrote is
 // ever rendered as HTML. They carry what the team reads in the inbox
 // (project, type, rating, message) and never the reporter's personal data
 // (e-mail, IP address, browser, identity, custom fields, page address): that
@@ -96,5 +97,40 @@ export function digestMail(to: string, links: Links, org: { id: string; name: st
       `New feedback in ${oneLine(org.name, 100)} from ${utc(window.from)} to ${utc(window.to)}, newest first.\n\n` +
       `${sections.join('\n\n')}\n\n` +
       whyYouGetThis(links, 'a daily digest for these projects'),
+  };
+}
+
+export type WebhookFailure = {
+  orgName: string;
+  /** The webhook URL's origin: its path and query may be a credential. */
+  origin: string;
+  description: string;
+  eventType: string;
+  deliveryId: string;
+  attempts: number;
+  lastAt: Date;
+  lastError: string;
+  /** The webhook's delivery log in the dashboard. */
+  logLink: string;
+};
+
+/** To the webhook's creator (else the owners) when a delivery has failed for good. */
+export function webhookFailingMail(to: string, failure: WebhookFailure): Mail {
+  return {
+    to,
+    subject: oneLine(`Webhook deliveries to ${new URL(failure.origin).host} are failing`, 120),
+    text: [
+      `Parley tried for 24 hours to deliver a ${failure.eventType} event to a webhook of ${oneLine(failure.orgName, 100)} and has given up.`,
+      '',
+      `Webhook: ${failure.origin}${failure.description ? ` (${oneLine(failure.description, 200)})` : ''}`,
+      `Delivery: ${failure.deliveryId}`,
+      `Attempts: ${failure.attempts}, the last at ${failure.lastAt.toISOString()}: ${oneLine(failure.lastError, 300)}`,
+      '',
+      'Check that the receiver is up and answers 2xx, then redeliver from the delivery log:',
+      failure.logLink,
+      '',
+      'You get this mail at most once a day per webhook, however many deliveries fail.',
+      '',
+    ].join('\n'),
   };
 }

@@ -5,6 +5,7 @@ import { withTenant, type Tx } from '../db/tenant.js';
 import type { Subscriber } from '../events/dispatcher.js';
 import { wakeQueue } from '../jobs/queue.js';
 import { queueMail } from '../mail/mailer.js';
+import { webhookFailingMail } from '../notifications/mails.js';
 import type { Role } from '../orgs/service.js';
 import type { AttemptOutcome, WebhookClient } from './outbound.js';
 import { originOf, payloadOf, secretField, WEBHOOKS_CHANNEL } from './message.js';
@@ -226,22 +227,17 @@ export class WebhookDeliveries {
     const creator = people.find((person) => person.user_id === hooks[0]!.created_by && hasPermission(person.role, 'webhooks_read'));
     const recipients = creator ? [creator] : people.filter((person) => person.role === 'owner');
     const { rows: orgs } = await tx.query<{ name: string }>('SELECT name FROM organizations WHERE id = $1', [orgId]);
-    const origin = originOf(message.url);
-    const link = new URL(`/orgs/${orgId}/webhooks/${message.webhookId}`, this.ctx.config.publicUrl).href;
-    const text = [
-      `Parley tried for 24 hours to deliver a ${eventType} event to a webhook of ${orgs[0]?.name ?? 'your organization'} and has given up.`,
-      '',
-      `Webhook: ${origin}${hooks[0].description ? ` (${hooks[0].description})` : ''}`,
-      `Delivery: ${message.claim.id}`,
-      `Attempts: ${message.claim.attempts}, the last at ${at.toISOString()}: ${outcome.error ?? `HTTP ${outcome.statusCode}`}`,
-      '',
-      'Check that the receiver is up and answers 2xx, then redeliver from the delivery log:',
-      link,
-      '',
-      'You get this mail at most once a day per webhook, however many deliveries fail.',
-    ].join('\n');
-    for (const person of recipients) {
-      await queueMail(tx, this.ctx.keyring, { to: person.email, subject: `Webhook deliveries to ${new URL(origin).host} are failing`, text }, at);
-    }
+    const failure = {
+      orgName: orgs[0]?.name ?? 'your organization',
+      origin: originOf(message.url),
+      description: hooks[0].description,
+      eventType,
+      deliveryId: message.claim.id,
+      attempts: message.claim.attempts,
+      lastAt: at,
+      lastError: outcome.error ?? `HTTP ${outcome.statusCode}`,
+      logLink: new URL(`/orgs/${orgId}/webhooks/${message.webhookId}`, this.ctx.config.publicUrl).href,
+    };
+    for (const person of recipients) await queueMail(tx, this.ctx.keyring, webhookFailingMail(person.email, failure), at);
   }
 }
