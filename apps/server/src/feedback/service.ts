@@ -125,10 +125,19 @@ export async function updateFeedback(
       );
     }
     await recordAuditEvent(tx, orgId, actor, { action: 'feedback.updated', target: { type: 'feedback', id: feedbackId }, data: record }, now);
-    const data = (await feedbackEventDataById(tx, [feedbackId])).get(feedbackId)!;
-    await emitEvent(tx, orgId, { type: 'feedback.updated', projectId: before.project_id, subjectId: feedbackId, data: { ...data, changes: record } }, now);
+    await announceUpdated(tx, orgId, [{ id: feedbackId, project_id: before.project_id }], record, now);
     return findFeedback(tx, target);
   });
+}
+
+/**
+ * Announces changed items as feedback.updated, each with what changed and its
+ * data read after the change (within the changing statement, a removed label
+ * is still seen).
+ */
+async function announceUpdated(tx: Tx, orgId: string, items: { id: string; project_id: string }[], changes: ChangeRecord, now: Date): Promise<void> {
+  const data = await feedbackEventDataById(tx, items.map((item) => item.id));
+  await emitEvents(tx, orgId, items.map((item) => ({ type: 'feedback.updated', projectId: item.project_id, subjectId: item.id, data: { ...data.get(item.id), changes } })), now);
 }
 
 /**
@@ -143,9 +152,7 @@ export async function unlabelAll(tx: Tx, orgId: string, labelId: string, now: Da
      UPDATE feedback f SET updated_at = $2, version = version + 1 FROM removed WHERE f.id = removed.feedback_id RETURNING f.id, f.project_id`,
     [labelId, now],
   );
-  const data = await feedbackEventDataById(tx, rows.map((row) => row.id));
-  const changes: ChangeRecord = { labelIds: { added: [], removed: [labelId] } };
-  await emitEvents(tx, orgId, rows.map((row) => ({ type: 'feedback.updated', projectId: row.project_id, subjectId: row.id, data: { ...data.get(row.id), changes } })), now);
+  await announceUpdated(tx, orgId, rows, { labelIds: { added: [], removed: [labelId] } }, now);
   return rows.length;
 }
 
@@ -162,12 +169,11 @@ export async function unassignBeyond(tx: Tx, orgId: string, userId: string, reac
       WHERE org_id = $1 AND assignee_id = $2 AND NOT (project_id = ANY($3::uuid[])) RETURNING id, project_id`,
     [orgId, userId, reach, now],
   );
-  const data = await feedbackEventDataById(tx, rows.map((row) => row.id));
+  const record: ChangeRecord = { assigneeId: { from: userId, to: null } };
   for (const row of rows) {
-    const record: ChangeRecord = { assigneeId: { from: userId, to: null } };
     await recordAuditEvent(tx, orgId, actor, { action: 'feedback.updated', target: { type: 'feedback', id: row.id }, data: record }, now);
-    await emitEvent(tx, orgId, { type: 'feedback.updated', projectId: row.project_id, subjectId: row.id, data: { ...data.get(row.id), changes: record } }, now);
   }
+  await announceUpdated(tx, orgId, rows, record, now);
 }
 
 /** Deletes the item with its screenshot, notes and labels; audited, and announced as feedback.deleted. */
